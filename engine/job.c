@@ -40,6 +40,7 @@ void barge_job_free(struct barge_job *job)
 	if (!job)
 		return;
 	free(job->name);
+	free(job->file);
 	free_endpoint(&job->source);
 	free_endpoint(&job->target);
 	for (size_t i = 0; i < job->n_allow; i++)
@@ -124,6 +125,7 @@ struct barge_job *barge_job_dup(const struct barge_job *job)
 
 	*d = *job;
 	d->name = dup_or_null(job->name);
+	d->file = dup_or_null(job->file);
 	dup_endpoint(&d->source, &job->source);
 	dup_endpoint(&d->target, &job->target);
 	d->allow = dup_patterns(job->allow, job->n_allow);
@@ -151,7 +153,27 @@ struct barge_job *barge_job_dup(const struct barge_job *job)
 		d->notify[i].secret = dup_or_null(job->notify[i].secret);
 	}
 	d->precheck_ignore = dup_strv(job->precheck_ignore, job->n_precheck_ignore);
+	barge_job_relink_locs(d);
 	return d;
+}
+
+void barge_job_relink_locs(struct barge_job *job)
+{
+	job->loc.file = job->file;
+	for (size_t i = 0; i < job->n_allow; i++)
+		job->allow[i].loc.file = job->file;
+	for (size_t i = 0; i < job->n_block; i++)
+		job->block[i].loc.file = job->file;
+	for (size_t i = 0; i < job->n_routes; i++) {
+		job->routes[i].loc.file = job->file;
+		job->routes[i].from.loc.file = job->file;
+	}
+	for (size_t i = 0; i < job->n_filters; i++) {
+		job->filters[i].loc.file = job->file;
+		job->filters[i].match.loc.file = job->file;
+	}
+	for (size_t i = 0; i < job->n_notify; i++)
+		job->notify[i].loc.file = job->file;
 }
 
 bool barge_job_name_valid(const char *name)

@@ -41,7 +41,7 @@ enum {
 
 /* Where in a file a value came from, for messages. */
 struct barge_srcloc {
-	const char *file; /* owned by the jobset */
+	const char *file; /* the job's own copy (struct barge_job.file) */
 	unsigned line, col;
 };
 
@@ -117,6 +117,7 @@ struct barge_notify {
 
 struct barge_job {
 	char *name;
+	char *file;              /* the file that defined it (owned); every loc.file points here */
 	struct barge_srcloc loc; /* the document that defined it */
 
 	enum barge_desired_state state;
@@ -151,6 +152,18 @@ void barge_job_free(struct barge_job *job);
 
 /* A deep copy. */
 struct barge_job *barge_job_dup(const struct barge_job *job);
+
+/* The directory of the job's file, against which relative paths resolve.  Caller frees. */
+char *barge_job_base_dir(const struct barge_job *job);
+
+/*
+ * The spec as a JSON object (jansson; caller decrefs): every key after defaults, secrets as
+ * their references.  Serialised with sorted keys it is the canonical form spec_hash is taken of.
+ */
+struct json_t *barge_job_to_json(const struct barge_job *job);
+
+/* Point every loc.file of job at job->file (after a copy). */
+void barge_job_relink_locs(struct barge_job *job);
 
 /* Whether name follows the rules: starts with a letter, fewer than 60 characters, only letters,
  * digits, '_' and '-'. */

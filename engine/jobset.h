@@ -47,6 +47,11 @@ struct barge_jobset {
 int barge_jobset_load(const char *const *paths, size_t n_paths, struct barge_jobset **out,
 		      struct barge_diags *diags, struct barge_err *err);
 
+/* Like barge_jobset_load, over one in-memory file called name (tests, fuzzing, stdin). */
+int barge_jobset_load_buffer(const char *name, const char *buf, size_t len,
+			     struct barge_jobset **out, struct barge_diags *diags,
+			     struct barge_err *err);
+
 void barge_jobset_free(struct barge_jobset *set);
 
 /* The job named name, or NULL. */

@@ -7,7 +7,7 @@ packages=(
 	build-essential cmake pkg-config clang libclang-rt-14-dev
 	libmariadb-dev libyaml-dev libpcre2-dev libcurl4-openssl-dev libssl-dev libzstd-dev
 	zlib1g-dev libjansson-dev
-	mariadb-server mariadb-client openssl python3 python3-jsonschema valgrind procps
+	mariadb-server mariadb-client openssl python3 python3-jsonschema python3-yaml valgrind procps
 )
 if [ "${1:-}" = "--bench" ]; then
 	packages+=(sysbench mydumper percona-toolkit time)
