@@ -24,7 +24,6 @@ static int not_yet(int argc, char **argv)
 int cmd_check(int argc, char **argv) { return not_yet(argc, argv); }
 int cmd_plan(int argc, char **argv) { return not_yet(argc, argv); }
 int cmd_apply(int argc, char **argv) { return not_yet(argc, argv); }
-int cmd_run(int argc, char **argv) { return not_yet(argc, argv); }
 int cmd_status(int argc, char **argv) { return not_yet(argc, argv); }
 int cmd_pause(int argc, char **argv) { return not_yet(argc, argv); }
 int cmd_resume(int argc, char **argv) { return not_yet(argc, argv); }

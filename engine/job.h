@@ -20,6 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "engine/error.h"
+
 #define BARGE_JOB_NAME_MAX 59 /* "must be less than 60 characters" */
 #define BARGE_JOBS_MAX 200    /* "up to 200 migration jobs" */
 
@@ -161,6 +163,15 @@ char *barge_job_base_dir(const struct barge_job *job);
  * their references.  Serialised with sorted keys it is the canonical form spec_hash is taken of.
  */
 struct json_t *barge_job_to_json(const struct barge_job *job);
+
+struct barge_rules;
+struct barge_rules_error_at;
+/*
+ * Compile the job's objects, routes and filters (rules/rules.h).  Returns 0 and sets *out
+ * (barge_rules_free), or BARGE_ERULES; at (may be NULL) says which rule failed.
+ */
+int barge_job_compile_rules(const struct barge_job *job, struct barge_rules **out,
+			    struct barge_rules_error_at *at, struct barge_err *err);
 
 /* Point every loc.file of job at job->file (after a copy). */
 void barge_job_relink_locs(struct barge_job *job);

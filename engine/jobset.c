@@ -754,17 +754,15 @@ static void check_name(struct walk *w, const struct barge_ynode *n, const char *
 	}
 }
 
-/* Compile the job's rules to report bad patterns at their rule's place. */
-static void check_rules(struct walk *w, const struct barge_job *job)
+int barge_job_compile_rules(const struct barge_job *job, struct barge_rules **out,
+			    struct barge_rules_error_at *at, struct barge_err *err)
 {
 	struct barge_rules_spec spec;
 	struct barge_rule_pattern *allow = barge_xcalloc(job->n_allow + 1, sizeof *allow);
 	struct barge_rule_pattern *block = barge_xcalloc(job->n_block + 1, sizeof *block);
 	struct barge_rule_route *routes = barge_xcalloc(job->n_routes + 1, sizeof *routes);
 	struct barge_rule_filter *filters = barge_xcalloc(job->n_filters + 1, sizeof *filters);
-	struct barge_rules_error_at at;
-	struct barge_rules *rules = NULL;
-	struct barge_err err = {0};
+	int rc;
 
 	for (size_t i = 0; i < job->n_allow; i++)
 		allow[i] = (struct barge_rule_pattern){job->allow[i].schema, job->allow[i].table};
@@ -785,7 +783,22 @@ static void check_rules(struct walk *w, const struct barge_job *job)
 	}
 	spec = (struct barge_rules_spec){allow, job->n_allow, block, job->n_block,
 					 routes, job->n_routes, filters, job->n_filters};
-	if (barge_rules_compile(&spec, &rules, &at, &err) != 0) {
+	rc = barge_rules_compile(&spec, out, at, err);
+	free(allow);
+	free(block);
+	free(routes);
+	free(filters);
+	return rc;
+}
+
+/* Compile the job's rules to report bad patterns at their rule's place. */
+static void check_rules(struct walk *w, const struct barge_job *job)
+{
+	struct barge_rules_error_at at;
+	struct barge_rules *rules = NULL;
+	struct barge_err err = {0};
+
+	if (barge_job_compile_rules(job, &rules, &at, &err) != 0) {
 		struct barge_srcloc l = job->loc;
 
 		switch (at.list) {
@@ -799,10 +812,6 @@ static void check_rules(struct walk *w, const struct barge_job *job)
 		diag_at(w, l.line, l.col, "spec.%s", err.msg);
 	}
 	barge_rules_free(rules);
-	free(allow);
-	free(block);
-	free(routes);
-	free(filters);
 }
 
 /* ---- canonical form and hash ---- */

@@ -61,6 +61,7 @@ launch() {
 			--innodb-buffer-pool-size=256M --innodb-log-file-size=64M \
 			--innodb-flush-log-at-trx-commit=2 --sync-binlog=0 \
 			--max-connections=500 --local-infile=1 --skip-name-resolve \
+			--max-allowed-packet=256M \
 			--character-set-server=utf8mb4 --collation-server=utf8mb4_general_ci \
 			"${ROLE_ARGS[@]}" "${EXTRA_ARGS[@]}" >>"$sdir/stdout.log" 2>&1 &
 		pid=$!

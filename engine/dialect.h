@@ -1,0 +1,44 @@
+/*
+ * dialect.h — adapting the source's definitions to the target.
+ *
+ * barge_dialect_create_table() turns a source `SHOW CREATE TABLE` into the statement run on the
+ * target: the routed name, IF NOT EXISTS, and for `dialect: tidb` the rewrites TiDB needs (see
+ * docs/dialect.md).  Warnings name what changed; errors name what TiDB cannot take.
+ */
+#ifndef BARGE_ENGINE_DIALECT_H
+#define BARGE_ENGINE_DIALECT_H
+
+#include <stddef.h>
+
+#include "engine/buf.h"
+#include "engine/error.h"
+#include "engine/job.h"
+
+struct barge_dialect_ctx {
+	enum barge_dialect dialect;
+	const char *target_version; /* SELECT VERSION() of the target ("8.0.11-TiDB-v7.5.1") */
+};
+
+/* Warnings collected while rewriting (heap strings). */
+struct barge_dialect_warnings {
+	char **items;
+	size_t count;
+};
+
+void barge_dialect_warnings_dispose(struct barge_dialect_warnings *w);
+
+/*
+ * Rewrite create_sql (a SHOW CREATE TABLE answer) to create to_schema.to_table on the target if
+ * it does not exist.  Appends the statement to out.  Returns 0, or BARGE_EDDL when the
+ * statement cannot be understood or the target cannot take it.
+ */
+int barge_dialect_create_table(const struct barge_dialect_ctx *ctx, const char *create_sql,
+			       const char *to_schema, const char *to_table, struct barge_buf *out,
+			       struct barge_dialect_warnings *warnings, struct barge_err *err);
+
+/* Same for a SHOW CREATE DATABASE answer. */
+int barge_dialect_create_database(const struct barge_dialect_ctx *ctx, const char *create_sql,
+				  const char *to_schema, struct barge_buf *out,
+				  struct barge_dialect_warnings *warnings, struct barge_err *err);
+
+#endif
