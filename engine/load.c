@@ -162,6 +162,27 @@ static void load_info(MYSQL *conn, uint64_t *skipped, uint64_t *warnings)
 		*skipped = strtoull(p + 9, NULL, 10);
 }
 
+/*
+ * Whether a "Data truncated for column 'x'" warning is about an ENUM or SET column.  The
+ * source can hold the empty "error value" of an ENUM, which any server stores back only with
+ * this warning; the stored value is the same.
+ */
+static bool enum_warning(const struct barge_table_info *t, const char *msg)
+{
+	const char *q = msg ? strchr(msg, '\'') : NULL;
+
+	if (!q)
+		return false;
+	for (size_t i = 0; i < t->n_cols; i++) {
+		size_t len = strlen(t->cols[i].name);
+
+		if ((t->cols[i].kind == BARGE_COL_ENUM || t->cols[i].kind == BARGE_COL_SET) &&
+		    strncmp(q + 1, t->cols[i].name, len) == 0 && q[1 + len] == '\'')
+			return true;
+	}
+	return false;
+}
+
 /* Fail with the first warnings' text, except duplicate-key ones when they are expected. */
 static int check_warnings(struct barge_db *tgt, const struct barge_load_chunk *c,
 			  uint64_t skipped, struct barge_err *err)
@@ -179,6 +200,8 @@ static int check_warnings(struct barge_db *tgt, const struct barge_load_chunk *c
 		unsigned code = row[1] ? (unsigned)atoi(row[1]) : 0;
 
 		if (code == ER_DUP_ENTRY && c->on_duplicate == BARGE_ONDUP_IGNORE)
+			continue;
+		if (code == WARN_DATA_TRUNCATED && enum_warning(c->table, row[2]))
 			continue;
 		if (bad++ < 3)
 			barge_buf_appendf(&msg, "%s%s (%u)", bad > 1 ? "; " : "", row[2] ? row[2] : "",
