@@ -110,6 +110,8 @@ static int infile_read(void *ptr, char *buf, unsigned int buf_len)
 	n = s->pending.len - s->off;
 	if (n > buf_len)
 		n = buf_len;
+	if (n == 0)
+		return 0;
 	memcpy(buf, s->pending.data + s->off, n);
 	s->off += n;
 	return (int)n;
