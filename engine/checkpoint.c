@@ -38,7 +38,8 @@ static const char ddl[] =
 	"  `tgt_schema`   VARCHAR(64)  NOT NULL,\n"
 	"  `tgt_table`    VARCHAR(64)  NOT NULL,\n"
 	"  `keyless`      TINYINT      NOT NULL,                -- no primary or not-null unique key\n"
-	"  `done`         TINYINT      NOT NULL DEFAULT 0,      -- every chunk copied\n"
+	"  `done`         TINYINT      NOT NULL DEFAULT 0,      -- every chunk copied, indexes built\n"
+	"  `deferred_indexes` MEDIUMTEXT NULL,                  -- ALTER TABLE clauses run after the copy\n"
 	"  `rows_copied`  BIGINT UNSIGNED NOT NULL DEFAULT 0,\n"
 	"  `first_file`   VARCHAR(255) NULL,                    -- earliest snapshot of its chunks: its\n"
 	"  `first_pos`    BIGINT UNSIGNED NULL,                 --   binlog changes from here on are not\n"
@@ -395,7 +396,7 @@ int barge_ckpt_tables_load(struct barge_db *tgt, const char *meta, const char *j
 	barge_buf_init(&b, BARGE_BUF_NOCAP);
 	barge_buf_puts(&b, "SELECT `src_schema`, `src_table`, `tgt_schema`, `tgt_table`, `keyless`, "
 			   "`done`, `rows_copied`, `first_file`, `first_pos`, `first_gtid`, "
-			   "`last_file`, `last_pos`, `last_gtid` FROM ");
+			   "`last_file`, `last_pos`, `last_gtid`, `deferred_indexes` FROM ");
 	table_name(&b, meta, "tables");
 	where_job(&b, tgt, job);
 	barge_buf_puts(&b, " ORDER BY `src_schema`, `src_table`");
@@ -417,6 +418,7 @@ int barge_ckpt_tables_load(struct barge_db *tgt, const char *meta, const char *j
 		x->rows_copied = u64_field(row, 6);
 		pos_fields(&x->first, row, 7);
 		pos_fields(&x->last, row, 10);
+		x->deferred_indexes = dup_field(row, len, 13);
 	}
 	mysql_free_result(res);
 	*out = t;
@@ -431,6 +433,7 @@ void barge_ckpt_tables_free(struct barge_ckpt_table *t, size_t n)
 		free(t[i].src_table);
 		free(t[i].tgt_schema);
 		free(t[i].tgt_table);
+		free(t[i].deferred_indexes);
 		barge_position_dispose(&t[i].first);
 		barge_position_dispose(&t[i].last);
 	}
@@ -615,6 +618,21 @@ int barge_ckpt_chunk_progress_sql(struct barge_buf *sql, struct barge_db *tgt, c
 	}
 	where_table(sql, tgt, job, src_schema, src_table);
 	return barge_buf_puts(sql, ";\n");
+}
+
+int barge_ckpt_table_defer_indexes(struct barge_db *tgt, const char *meta, const char *job,
+				   const char *src_schema, const char *src_table,
+				   const char *clauses, struct barge_err *err)
+{
+	struct barge_buf b;
+
+	barge_buf_init(&b, BARGE_BUF_NOCAP);
+	barge_buf_puts(&b, "UPDATE ");
+	table_name(&b, meta, "tables");
+	barge_buf_puts(&b, " SET `deferred_indexes` = ");
+	barge_ckpt_append_str(&b, tgt, clauses);
+	where_table(&b, tgt, job, src_schema, src_table);
+	return run(tgt, &b, err);
 }
 
 int barge_ckpt_table_done(struct barge_db *tgt, const char *meta, const char *job,

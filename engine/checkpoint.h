@@ -70,6 +70,7 @@ struct barge_ckpt_table {
 	bool keyless, done;
 	uint64_t rows_copied;
 	struct barge_position first, last;
+	char *deferred_indexes; /* ALTER TABLE clauses to run once copied; NULL when none */
 };
 
 struct barge_ckpt_chunk {
@@ -110,6 +111,10 @@ int barge_ckpt_chunk_progress_sql(struct barge_buf *sql, struct barge_db *tgt, c
 				  const char *job, const char *src_schema, const char *src_table,
 				  uint32_t chunk, uint64_t rows, uint64_t bytes, bool done,
 				  const struct barge_position *snap);
+/* Record the secondary-index clauses to add to a table's target once it is copied. */
+int barge_ckpt_table_defer_indexes(struct barge_db *tgt, const char *meta, const char *job,
+				   const char *src_schema, const char *src_table,
+				   const char *clauses, struct barge_err *err);
 /* Mark a table done (autocommit). */
 int barge_ckpt_table_done(struct barge_db *tgt, const char *meta, const char *job,
 			  const char *src_schema, const char *src_table, struct barge_err *err);

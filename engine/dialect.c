@@ -65,3 +65,56 @@ int barge_dialect_create_database(const struct barge_dialect_ctx *ctx, const cha
 	(void)warnings;
 	return rename_head(create_sql, "CREATE DATABASE ", to_schema, NULL, out, err);
 }
+
+static bool secondary_index_line(const char *line, size_t len)
+{
+	static const char *const heads[] = {"  KEY `", "  FULLTEXT KEY `", "  SPATIAL KEY `",
+					    "  INDEX `"};
+
+	for (size_t i = 0; i < sizeof heads / sizeof heads[0]; i++)
+		if (len > strlen(heads[i]) && strncmp(line, heads[i], strlen(heads[i])) == 0)
+			return true;
+	return false;
+}
+
+size_t barge_dialect_split_indexes(const char *create_sql, struct barge_buf *table_sql,
+				   struct barge_buf *clauses)
+{
+	const char *p = create_sql;
+	size_t split = 0, last_kept_end = 0; /* table_sql offset just after the last element */
+	bool in_body = false;
+
+	if (strstr(create_sql, "\n  CONSTRAINT ") && strstr(create_sql, " FOREIGN KEY ")) {
+		barge_buf_puts(table_sql, create_sql);
+		return 0;
+	}
+	while (*p) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+
+		if (in_body && secondary_index_line(p, len)) {
+			size_t clen = (p[len - 1] == ',') ? len - 1 : len;
+
+			barge_buf_append(clauses, p + 2, clen - 2);
+			barge_buf_putc(clauses, '\n');
+			split++;
+		} else {
+			if (in_body && len && p[0] == ')' && split && last_kept_end &&
+			    table_sql->data[last_kept_end - 1] == ',') {
+				/* the last kept element no longer has a successor */
+				barge_buf_truncate(table_sql, last_kept_end - 1);
+				barge_buf_putc(table_sql, '\n');
+			}
+			barge_buf_append(table_sql, p, len);
+			if (in_body && len && p[0] == ' ')
+				last_kept_end = table_sql->len;
+			if (nl)
+				barge_buf_putc(table_sql, '\n');
+			in_body = true; /* after the CREATE TABLE ... ( line */
+		}
+		if (!nl)
+			break;
+		p = nl + 1;
+	}
+	return split;
+}

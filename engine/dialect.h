@@ -41,4 +41,15 @@ int barge_dialect_create_database(const struct barge_dialect_ctx *ctx, const cha
 				  const char *to_schema, struct barge_buf *out,
 				  struct barge_dialect_warnings *warnings, struct barge_err *err);
 
+/*
+ * Split the plain secondary indexes (KEY, FULLTEXT KEY, SPATIAL KEY lines) out of a CREATE TABLE
+ * as SHOW CREATE TABLE prints it, so that they can be built once the rows are in: loading into a
+ * table with only its primary and unique keys, then adding the rest, is much faster.  Appends
+ * the table without them to table_sql and one clause per line ("KEY `k` (`c`)") to clauses.
+ * Tables with foreign keys keep every index (a foreign key needs its index from the start).
+ * Returns the number of clauses split out.
+ */
+size_t barge_dialect_split_indexes(const char *create_sql, struct barge_buf *table_sql,
+				   struct barge_buf *clauses);
+
 #endif

@@ -62,6 +62,7 @@ struct table_run {
 	uint32_t next_chunk;
 	uint32_t chunks_planned, chunks_done;
 	bool finished;
+	char *deferred;                /* index clauses to add once copied (one per line) */
 };
 
 struct chunk_item {
@@ -242,6 +243,102 @@ static struct chunk_item *next_chunk(struct barge_worker *w, struct barge_db *re
 	return it;
 }
 
+static bool same_target(const struct barge_table_info *a, const struct barge_table_info *b)
+{
+	return !strcmp(a->to_schema, b->to_schema) && !strcmp(a->to_name, b->to_name);
+}
+
+/* Add the clauses (one per line) whose index does not exist yet on the target table. */
+static int add_deferred_indexes(struct barge_db *tgt, const struct barge_table_info *t,
+				const char *clauses, struct barge_err *err)
+{
+	struct barge_buf q, alter;
+	MYSQL_RES *res = NULL;
+	MYSQL_ROW row;
+	char **have = NULL;
+	size_t n_have = 0, added = 0;
+	const char *p = clauses;
+	int rc;
+
+	barge_buf_init(&q, BARGE_BUF_NOCAP);
+	barge_buf_init(&alter, BARGE_BUF_NOCAP);
+	barge_buf_puts(&q, "SELECT DISTINCT INDEX_NAME FROM information_schema.STATISTICS WHERE "
+			   "TABLE_SCHEMA = ");
+	barge_buf_append_literal(&q, t->to_schema, strlen(t->to_schema));
+	barge_buf_puts(&q, " AND TABLE_NAME = ");
+	barge_buf_append_literal(&q, t->to_name, strlen(t->to_name));
+	rc = barge_db_query(tgt, barge_buf_cstr(&q), &res, err);
+	if (rc)
+		goto done;
+	while ((row = mysql_fetch_row(res)) != NULL) {
+		have = barge_xrealloc(have, (n_have + 1) * sizeof *have);
+		have[n_have++] = barge_xasprintf("`%s`", row[0]);
+	}
+	mysql_free_result(res);
+	barge_buf_puts(&alter, "ALTER TABLE ");
+	barge_buf_append_qname(&alter, t->to_schema, t->to_name);
+	while (p && *p) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		const char *name = memchr(p, '`', len);
+		bool exists = false;
+
+		/* the clause's index name, as SHOW CREATE TABLE quotes it */
+		for (size_t i = 0; name && i < n_have; i++)
+			if (!strncmp(name, have[i], strlen(have[i])) && strlen(have[i]) <= len)
+				exists = true;
+		if (len && !exists) {
+			barge_buf_puts(&alter, added ? ", ADD " : " ADD ");
+			barge_buf_append(&alter, p, len);
+			added++;
+		}
+		p = nl ? nl + 1 : NULL;
+	}
+	if (added)
+		rc = barge_db_exec(tgt, barge_buf_cstr(&alter), err);
+	if (rc)
+		barge_err_wrap(err, "build the secondary indexes of %s.%s", t->to_schema, t->to_name);
+done:
+	for (size_t i = 0; i < n_have; i++)
+		free(have[i]);
+	free(have);
+	barge_buf_dispose(&q);
+	barge_buf_dispose(&alter);
+	return rc;
+}
+
+/*
+ * A table's rows are all in: when every table feeding its target table is too, build the
+ * target's deferred secondary indexes; then mark the table done.
+ */
+static int finish_table(struct barge_worker *w, struct barge_db *tgt, size_t i,
+			struct barge_err *err)
+{
+	struct table_run *r = &w->runs[i];
+	struct barge_buf clauses;
+	bool last = true;
+	int rc = 0;
+
+	barge_buf_init(&clauses, BARGE_BUF_NOCAP);
+	pthread_mutex_lock(&w->qlock);
+	for (size_t j = 0; j < w->n_tables; j++) {
+		if (!same_target(w->runs[j].info, r->info))
+			continue;
+		if (!w->runs[j].finished)
+			last = false;
+		if (w->runs[j].deferred)
+			barge_buf_puts(&clauses, w->runs[j].deferred);
+	}
+	pthread_mutex_unlock(&w->qlock);
+	if (last && clauses.len)
+		rc = add_deferred_indexes(tgt, r->info, clauses.data, err);
+	barge_buf_dispose(&clauses);
+	if (rc == 0)
+		rc = barge_ckpt_table_done(tgt, w->job->target.meta_schema, w->job->name,
+					   r->info->schema, r->info->name, err);
+	return rc;
+}
+
 /* A chunk finished: count it, and finish the table when it was its last. */
 static int chunk_done(struct barge_worker *w, struct barge_db *tgt, const struct chunk_item *it,
 		      struct barge_err *err)
@@ -257,8 +354,7 @@ static int chunk_done(struct barge_worker *w, struct barge_db *tgt, const struct
 		r->finished = true;
 	pthread_mutex_unlock(&w->qlock);
 	if (table_finished) {
-		rc = barge_ckpt_table_done(tgt, w->job->target.meta_schema, w->job->name,
-					   r->info->schema, r->info->name, err);
+		rc = finish_table(w, tgt, it->table, err);
 		if (rc == 0)
 			barge_log(BARGE_LOG_INFO, w->job->name, "copied %s.%s: %llu rows",
 				  r->info->schema, r->info->name,
@@ -337,6 +433,45 @@ static void *copy_main(void *arg)
 
 /* ---- full phase: preparation ---- */
 
+/*
+ * Create one table on the target unless it exists.  A new table starts with only its primary
+ * and unique keys; its other indexes are recorded (before the table exists, so a crash cannot
+ * lose them) and built once its rows are in.
+ */
+static int create_one_table(struct barge_worker *w, struct barge_db *tgt,
+			    const struct barge_table_info *t, const char *create_sql,
+			    struct barge_err *err)
+{
+	struct barge_buf q, table_sql, clauses;
+	char *exists = NULL;
+	int rc;
+
+	barge_buf_init(&q, BARGE_BUF_NOCAP);
+	barge_buf_init(&table_sql, BARGE_BUF_NOCAP);
+	barge_buf_init(&clauses, BARGE_BUF_NOCAP);
+	barge_buf_puts(&q, "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = ");
+	barge_buf_append_literal(&q, t->to_schema, strlen(t->to_schema));
+	barge_buf_puts(&q, " AND TABLE_NAME = ");
+	barge_buf_append_literal(&q, t->to_name, strlen(t->to_name));
+	rc = barge_db_query_value(tgt, barge_buf_cstr(&q), &exists, NULL, err);
+	if (rc || (exists && strcmp(exists, "0") != 0))
+		goto done; /* an existing table is kept as it is */
+	if (barge_dialect_split_indexes(create_sql, &table_sql, &clauses) > 0) {
+		rc = barge_ckpt_table_defer_indexes(tgt, w->job->target.meta_schema, w->job->name,
+						    t->schema, t->name, clauses.data, err);
+		if (rc == 0)
+			rc = barge_db_exec(tgt, table_sql.data, err);
+	} else {
+		rc = barge_db_exec(tgt, create_sql, err);
+	}
+done:
+	free(exists);
+	barge_buf_dispose(&q);
+	barge_buf_dispose(&table_sql);
+	barge_buf_dispose(&clauses);
+	return rc;
+}
+
 /* Create the target's schemas and tables (kept when they exist). */
 static int create_target_objects(struct barge_worker *w, struct barge_db *src, struct barge_db *tgt,
 				 struct barge_err *err)
@@ -384,7 +519,7 @@ static int create_target_objects(struct barge_worker *w, struct barge_db *src, s
 			rc = barge_dialect_create_table(&ctx, row[1], t->to_schema, t->to_name, &out,
 							&warn, err);
 		if (rc == 0)
-			rc = barge_db_exec(tgt, barge_buf_cstr(&out), err);
+			rc = create_one_table(w, tgt, t, barge_buf_cstr(&out), err);
 		if (rc)
 			barge_err_wrap(err, "create %s.%s on the target", t->to_schema, t->to_name);
 next:
@@ -433,6 +568,8 @@ static int resume_plan(struct barge_worker *w, struct barge_db *tgt, struct barg
 			if (!strcmp(ct[k].src_schema, r->info->schema) &&
 			    !strcmp(ct[k].src_table, r->info->name))
 				rec = &ct[k];
+		if (rec && rec->deferred_indexes)
+			r->deferred = barge_xstrdup(rec->deferred_indexes);
 		if (rec && rec->done) {
 			r->finished = true;
 			r->planning_done = true;
@@ -502,8 +639,7 @@ static int resume_plan(struct barge_worker *w, struct barge_db *tgt, struct barg
 			    !strcmp(ct[k].src_table, r->info->name))
 				recorded_done = ct[k].done;
 		if (r->finished && !recorded_done)
-			rc = barge_ckpt_table_done(tgt, meta, w->job->name, r->info->schema,
-						   r->info->name, err);
+			rc = finish_table(w, tgt, i, err);
 	}
 	barge_ckpt_tables_free(ct, n_ct);
 	barge_ckpt_chunks_free(cc, n_cc);
@@ -821,8 +957,10 @@ void barge_worker_free(struct barge_worker *w)
 		w->queue = it->next;
 		item_free(it);
 	}
-	for (size_t i = 0; w->runs && i < w->n_tables; i++)
+	for (size_t i = 0; w->runs && i < w->n_tables; i++) {
 		free(w->runs[i].next_lower);
+		free(w->runs[i].deferred);
+	}
 	free(w->runs);
 	barge_tables_free(w->tables, w->n_tables);
 	barge_rules_free(w->rules);

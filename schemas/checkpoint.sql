@@ -25,7 +25,8 @@ CREATE TABLE IF NOT EXISTS `{meta}`.`tables` (
   `tgt_schema`   VARCHAR(64)  NOT NULL,
   `tgt_table`    VARCHAR(64)  NOT NULL,
   `keyless`      TINYINT      NOT NULL,                -- no primary or not-null unique key
-  `done`         TINYINT      NOT NULL DEFAULT 0,      -- every chunk copied
+  `done`         TINYINT      NOT NULL DEFAULT 0,      -- every chunk copied, indexes built
+  `deferred_indexes` MEDIUMTEXT NULL,                  -- ALTER TABLE clauses run after the copy
   `rows_copied`  BIGINT UNSIGNED NOT NULL DEFAULT 0,
   `first_file`   VARCHAR(255) NULL,                    -- earliest snapshot of its chunks: its
   `first_pos`    BIGINT UNSIGNED NULL,                 --   binlog changes from here on are not
