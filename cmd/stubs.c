@@ -29,4 +29,3 @@ int cmd_pause(int argc, char **argv) { return not_yet(argc, argv); }
 int cmd_resume(int argc, char **argv) { return not_yet(argc, argv); }
 int cmd_restart(int argc, char **argv) { return not_yet(argc, argv); }
 int cmd_delete(int argc, char **argv) { return not_yet(argc, argv); }
-int cmd_binlog(int argc, char **argv) { return not_yet(argc, argv); }
