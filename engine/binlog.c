@@ -1057,9 +1057,11 @@ static int decode_table_map(struct barge_binlog *b, struct rd *r, struct barge_e
 	mr.bad = mr.p == NULL;
 	nulls = rd_take(&body, (n + 7) / 8);
 	if (body.bad) {
+		int rc = corrupt(err, offset, "TABLE_MAP of %s.%s runs past its end", m->schema,
+				 m->table);
+
 		map_free(m);
-		return corrupt(err, offset, "TABLE_MAP of %s.%s runs past its end", db ? (const char *)db : "?",
-			       tbl ? (const char *)tbl : "?");
+		return rc;
 	}
 	for (size_t i = 0; i < n; i++) {
 		struct barge_tablemap_col *c = &m->cols[i];

@@ -537,6 +537,7 @@ bad:
 int barge_rows_next(struct barge_rows *it, struct barge_value *before, struct barge_value *after,
 		    struct barge_err *err)
 {
+	const uint8_t *start = it->p;
 	int rc;
 
 	if (it->p >= it->end)
@@ -550,6 +551,11 @@ int barge_rows_next(struct barge_rows *it, struct barge_value *before, struct ba
 		if (rc == 0)
 			rc = read_image(it, it->ev->u.rows.present_after, true, after, err);
 	}
+	if (rc == 0 && it->p == start)
+		/* a row of no bytes would repeat for ever: only damage makes one */
+		return barge_err_set(err, BARGE_EBINLOG_CORRUPT,
+				     "event at offset %llu: a row image of %s.%s holds no bytes",
+				     (unsigned long long)it->offset, it->map->schema, it->map->table);
 	return rc ? rc : 1;
 }
 
