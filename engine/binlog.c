@@ -556,12 +556,13 @@ static int decode_gtid_tagged(struct rd *r, struct barge_event *ev, uint64_t off
 	uint64_t size;
 	struct rd m;
 
-	(void)rd_varlen(r); /* format version */
 	msg_start = r->p;
+	(void)rd_varlen(r); /* format version */
 	size = rd_varlen(r);
-	if (r->bad || size > (uint64_t)(r->end - msg_start) + 1)
+	/* the size counts the whole message, from the version on */
+	if (r->bad || size > (uint64_t)(r->end - msg_start) || msg_start + size < r->p)
 		return corrupt(err, offset, "GTID_TAGGED has a bad size");
-	m = (struct rd){r->p, msg_start + size - 1 < r->end ? msg_start + size - 1 : r->end, false};
+	m = (struct rd){r->p, msg_start + size, false};
 	(void)rd_varlen(&m); /* last non-ignorable field id */
 	while (rd_left(&m) > 0 && !m.bad) {
 		uint64_t id = rd_varlen(&m);

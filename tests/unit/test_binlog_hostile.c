@@ -278,4 +278,26 @@ TEST(the_file_reader_names_file_and_offset)
 	ASSERT_CONTAINS(err.msg, "/nonexistent/binlog: cannot open");
 }
 
+/* Inputs the fuzzer once crashed the decoder with (fuzz_event's format: a flags byte, then a
+ * binlog).  Each must now decode or fail cleanly. */
+TEST(fuzzer_finds_stay_fixed)
+{
+	static const char *const found[] = {"gtid_tagged_size_zero.bin"};
+
+	for (size_t i = 0; i < sizeof found / sizeof found[0]; i++) {
+		char path[1024];
+		size_t len;
+		uint8_t *data;
+		struct barge_err err = {0};
+		int rc;
+
+		snprintf(path, sizeof path, "%s/binlog/crashes/%s", BARGE_TEST_DATA, found[i]);
+		data = slurp(path, &len);
+		rc = decode_all(data + 1, len - 1, data[0] & 1, &err);
+		if (rc != 0 && rc != BARGE_EBINLOG_CORRUPT)
+			TEST_FAILF("%s: unexpected code %d", found[i], rc);
+		free(data);
+	}
+}
+
 TEST_MAIN()
