@@ -387,6 +387,7 @@ size_t barge_value_decode(uint8_t type, uint16_t meta, uint16_t meta2, const uin
 		if (n < 1 || n > 8 || avail < n)
 			return 0;
 		v->kind = BARGE_V_SET;
+		v->width = (uint8_t)(8 * n);
 		v->n.u = le(p, n);
 		return n;
 	case 16: { /* BIT */
@@ -664,7 +665,7 @@ int barge_value_append_sql(struct barge_buf *b, const struct barge_value *v, boo
 		return barge_buf_putc(b, '\'');
 	case BARGE_V_STRING:
 		if (charset && strcmp(charset, "binary") != 0)
-			barge_buf_appendf(b, "_%s", charset);
+			barge_buf_appendf(b, "_%s ", charset);
 		return barge_buf_append_hex(b, v->p, v->len);
 	case BARGE_V_BIT:
 	case BARGE_V_ENUM:
@@ -678,7 +679,7 @@ int barge_value_append_sql(struct barge_buf *b, const struct barge_value *v, boo
 		barge_buf_init(&text, BARGE_BUF_NOCAP);
 		rc = barge_jsonb_text(v->p, v->len, &text, &err);
 		if (rc == 0) {
-			barge_buf_puts(b, "CAST(_utf8mb4");
+			barge_buf_puts(b, "CAST(_utf8mb4 ");
 			barge_buf_append_hex(b, text.data ? text.data : "", text.len);
 			barge_buf_puts(b, " AS JSON)");
 		}
@@ -714,18 +715,23 @@ int barge_value_append_text(struct barge_buf *b, const struct barge_value *v, bo
 	switch (v->kind) {
 	case BARGE_V_ABSENT:
 		return barge_buf_puts(b, "(absent)");
+	case BARGE_V_TIMESTAMP:
+		/* seconds since the epoch, as mysqlbinlog -v prints them */
+		barge_buf_appendf(b, "%lld", (long long)v->n.i);
+		append_frac(b, v->t.usec, v->fsp);
+		return 0;
 	case BARGE_V_DATE:
 	case BARGE_V_TIME:
 	case BARGE_V_DATETIME:
-	case BARGE_V_TIMESTAMP:
 		return barge_value_append_sql(b, v, is_unsigned, NULL);
 	case BARGE_V_STRING:
 	case BARGE_V_GEOMETRY:
 	case BARGE_V_VECTOR:
 		append_quoted_bytes(b, v->p, v->len);
 		return 0;
-	case BARGE_V_BIT: {
-		/* b'0101' with the column's width */
+	case BARGE_V_BIT:
+	case BARGE_V_SET: {
+		/* b'0101' with the column's width (a SET's: its bytes) */
 		barge_buf_puts(b, "b'");
 		for (int i = v->width ? v->width - 1 : 0; i >= 0; i--)
 			barge_buf_putc(b, (v->n.u >> i) & 1 ? '1' : '0');
