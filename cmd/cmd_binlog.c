@@ -25,6 +25,9 @@
 
 struct printer {
 	bool json;
+	bool stats;   /* decode every value as SQL, print only totals */
+	uint64_t bytes;
+	clock_t started;
 	struct barge_binlog b;
 	struct barge_value *before, *after;
 	size_t cap;
@@ -58,12 +61,13 @@ static void usage(void)
 {
 	print_command_usage(command_find("binlog"));
 	out_printf("\nusage:\n"
-		   "  barge binlog decode [--json] [--no-checksum] FILE...\n"
+		   "  barge binlog decode [--json|--stats] [--no-checksum] FILE...\n"
 		   "  barge binlog decode [--json] --from HOST:PORT --user USER --password-env VAR\n"
 		   "                      [--server-id N] [--start FILE:POS] [--follow]\n\n"
 		   "options:\n"
 		   "  --json             one JSON object per event instead of text\n"
 		   "  --no-checksum      do not verify CRC32 checksums\n"
+		   "  --stats            decode every value, print only totals and throughput\n"
 		   "  --from HOST:PORT   read a live replication stream from this server\n"
 		   "  --user USER        replication user (REPLICATION SLAVE, REPLICATION CLIENT)\n"
 		   "  --password-env VAR the environment variable holding the password\n"
@@ -81,20 +85,26 @@ static const char *col_name(const struct barge_tablemap *m, size_t i, char *buf,
 	return buf;
 }
 
-static void print_image(struct printer *pr, const struct barge_tablemap *m,
-			const struct barge_value *vals, const char *label, struct barge_buf *b)
+static void print_image(const struct barge_tablemap *m, const struct barge_value *vals,
+			const char *label, struct barge_buf *b)
 {
-	char name[256];
-
-	barge_buf_appendf(b, "### %s\n", label);
+	barge_buf_puts(b, "### ");
+	barge_buf_puts(b, label);
+	barge_buf_putc(b, '\n');
 	for (size_t i = 0; i < m->ncols; i++) {
 		if (vals[i].kind == BARGE_V_ABSENT)
 			continue;
-		barge_buf_appendf(b, "###   %s=", col_name(m, i, name, sizeof name));
+		barge_buf_append(b, "###   ", 6);
+		if (m->cols[i].name) {
+			barge_buf_append(b, m->cols[i].name, m->cols[i].name_len);
+		} else {
+			barge_buf_putc(b, '@');
+			barge_buf_append_u64(b, i + 1);
+		}
+		barge_buf_putc(b, '=');
 		barge_value_append_text(b, &vals[i], m->cols[i].is_unsigned == 1);
 		barge_buf_putc(b, '\n');
 	}
-	(void)pr;
 }
 
 static json_t *image_json(const struct barge_tablemap *m, const struct barge_value *vals)
@@ -155,16 +165,19 @@ static int print_rows(struct printer *pr, const struct barge_event *ev, struct b
 			json_array_append_new(rows, r);
 			continue;
 		}
+		barge_buf_puts(b, it.kind == 'i' ? "### INSERT INTO `" :
+				  it.kind == 'd' ? "### DELETE FROM `" : "### UPDATE `");
+		barge_buf_puts(b, it.map->schema);
+		barge_buf_puts(b, "`.`");
+		barge_buf_puts(b, it.map->table);
+		barge_buf_puts(b, "`\n");
 		if (it.kind == 'i') {
-			barge_buf_appendf(b, "### INSERT INTO `%s`.`%s`\n", it.map->schema, it.map->table);
-			print_image(pr, it.map, pr->after, "SET", b);
+			print_image(it.map, pr->after, "SET", b);
 		} else if (it.kind == 'd') {
-			barge_buf_appendf(b, "### DELETE FROM `%s`.`%s`\n", it.map->schema, it.map->table);
-			print_image(pr, it.map, pr->before, "WHERE", b);
+			print_image(it.map, pr->before, "WHERE", b);
 		} else {
-			barge_buf_appendf(b, "### UPDATE `%s`.`%s`\n", it.map->schema, it.map->table);
-			print_image(pr, it.map, pr->before, "WHERE", b);
-			print_image(pr, it.map, pr->after, "SET", b);
+			print_image(it.map, pr->before, "WHERE", b);
+			print_image(it.map, pr->after, "SET", b);
 		}
 	}
 	if (jev) {
@@ -212,9 +225,10 @@ static int print_details(struct printer *pr, const struct barge_event *ev, struc
 		break;
 	case BARGE_EV_QUERY:
 	case BARGE_EV_MARIA_QUERY_COMPRESSED:
-		barge_buf_appendf(b, " db=%.*s\n%.*s", (int)ev->u.query.db_len,
-				  ev->u.query.db ? ev->u.query.db : "", (int)ev->u.query.query_len,
-				  ev->u.query.query);
+		barge_buf_puts(b, " db=");
+		barge_buf_append(b, ev->u.query.db ? ev->u.query.db : "", ev->u.query.db_len);
+		barge_buf_putc(b, '\n');
+		barge_buf_append(b, ev->u.query.query, ev->u.query.query_len);
 		if (j) {
 			json_object_set_new(j, "db", json_bytes(ev->u.query.db ? ev->u.query.db : "",
 								    ev->u.query.db_len));
@@ -225,7 +239,9 @@ static int print_details(struct printer *pr, const struct barge_event *ev, struc
 		}
 		break;
 	case BARGE_EV_XID:
-		barge_buf_appendf(b, " xid=%llu COMMIT", (unsigned long long)ev->u.xid.xid);
+		barge_buf_puts(b, " xid=");
+		barge_buf_append_u64(b, ev->u.xid.xid);
+		barge_buf_puts(b, " COMMIT");
 		if (j)
 			json_object_set_new(j, "xid", json_integer((json_int_t)ev->u.xid.xid));
 		break;
@@ -253,8 +269,14 @@ static int print_details(struct printer *pr, const struct barge_event *ev, struc
 	case BARGE_EV_TABLE_MAP: {
 		const struct barge_tablemap *m = ev->u.table_map.map;
 
-		barge_buf_appendf(b, " table_id=%llu `%s`.`%s` columns=%zu",
-				  (unsigned long long)m->table_id, m->schema, m->table, m->ncols);
+		barge_buf_puts(b, " table_id=");
+		barge_buf_append_u64(b, m->table_id);
+		barge_buf_puts(b, " `");
+		barge_buf_puts(b, m->schema);
+		barge_buf_puts(b, "`.`");
+		barge_buf_puts(b, m->table);
+		barge_buf_puts(b, "` columns=");
+		barge_buf_append_u64(b, m->ncols);
 		if (j) {
 			json_object_set_new(j, "tableId", json_integer((json_int_t)m->table_id));
 			struct barge_buf name;
@@ -318,9 +340,15 @@ static int print_details(struct printer *pr, const struct barge_event *ev, struc
 		if (barge_ev_is_rows(ev->type)) {
 			const struct barge_tablemap *m = barge_binlog_map(&pr->b, ev->u.rows.table_id);
 
-			barge_buf_appendf(b, " table_id=%llu", (unsigned long long)ev->u.rows.table_id);
-			if (m)
-				barge_buf_appendf(b, " `%s`.`%s`", m->schema, m->table);
+			barge_buf_puts(b, " table_id=");
+			barge_buf_append_u64(b, ev->u.rows.table_id);
+			if (m) {
+				barge_buf_puts(b, " `");
+				barge_buf_puts(b, m->schema);
+				barge_buf_puts(b, "`.`");
+				barge_buf_puts(b, m->table);
+				barge_buf_putc(b, '`');
+			}
 			barge_buf_putc(b, '\n');
 			rc = print_rows(pr, ev, b, j, err);
 		}
@@ -328,6 +356,44 @@ static int print_details(struct printer *pr, const struct barge_event *ev, struc
 	}
 	barge_buf_dispose(&t);
 	return rc;
+}
+
+/* --stats: every value of every row rendered as SQL (the apply side's work), nothing printed. */
+static int stats_event(struct printer *pr, const struct barge_event *ev, struct barge_buf *b,
+		       struct barge_err *err)
+{
+	struct barge_rows it;
+	int rc;
+
+	if (ev->type == BARGE_EV_TRANSACTION_PAYLOAD) {
+		const uint8_t *p;
+		size_t n;
+
+		return barge_binlog_payload(&pr->b, ev, &p, &n, err);
+	}
+	if (!barge_ev_is_rows(ev->type))
+		return 0;
+	rc = barge_rows_begin(&pr->b, ev, &it, err);
+	if (rc)
+		return rc;
+	if (it.map->ncols > pr->cap) {
+		pr->cap = it.map->ncols;
+		pr->before = barge_xrealloc(pr->before, pr->cap * sizeof *pr->before);
+		pr->after = barge_xrealloc(pr->after, pr->cap * sizeof *pr->after);
+	}
+	while ((rc = barge_rows_next(&it, pr->before, pr->after, err)) == 1) {
+		pr->rows++;
+		for (size_t i = 0; i < it.map->ncols; i++) {
+			if (it.kind != 'd')
+				barge_value_append_sql(b, &pr->after[i], it.map->cols[i].is_unsigned == 1,
+						       NULL);
+			if (it.kind != 'i')
+				barge_value_append_sql(b, &pr->before[i],
+						       it.map->cols[i].is_unsigned == 1, NULL);
+		}
+		barge_buf_reset(b);
+	}
+	return rc < 0 ? rc : 0;
 }
 
 static int print_event(struct printer *pr, const uint8_t *data, size_t len, uint64_t offset,
@@ -340,6 +406,9 @@ static int print_event(struct printer *pr, const uint8_t *data, size_t len, uint
 	if (rc)
 		return rc;
 	pr->events++;
+	pr->bytes += len;
+	if (pr->stats)
+		return stats_event(pr, &ev, b, err);
 	if (pr->json) {
 		j = json_object();
 		json_object_set_new(j, "offset", json_integer((json_int_t)offset));
@@ -351,9 +420,18 @@ static int print_event(struct printer *pr, const uint8_t *data, size_t len, uint
 		if (inner)
 			json_object_set_new(j, "inPayload", json_true());
 	} else {
-		barge_buf_appendf(b, "# at %llu%s %s server_id=%u end=%u size=%u",
-				  (unsigned long long)offset, inner ? " (in payload)" : "",
-				  barge_ev_name(ev.type), ev.server_id, ev.log_pos, ev.size);
+		barge_buf_puts(b, "# at ");
+		barge_buf_append_u64(b, offset);
+		if (inner)
+			barge_buf_puts(b, " (in payload)");
+		barge_buf_putc(b, ' ');
+		barge_buf_puts(b, barge_ev_name(ev.type));
+		barge_buf_puts(b, " server_id=");
+		barge_buf_append_u64(b, ev.server_id);
+		barge_buf_puts(b, " end=");
+		barge_buf_append_u64(b, ev.log_pos);
+		barge_buf_puts(b, " size=");
+		barge_buf_append_u64(b, ev.size);
 	}
 	if (j) {
 		/* the text form is not wanted; the JSON form is built beside it */
@@ -414,6 +492,14 @@ static int decode_file(struct printer *pr, const char *path, bool no_checksum)
 	barge_binlog_dispose(&pr->b);
 	if (rc < 0)
 		return out_error(&err);
+	if (pr->stats) {
+		double s = (double)(clock() - pr->started) / CLOCKS_PER_SEC;
+
+		out_printf("%s: %llu events, %llu rows, %.1f MB in %.2f s CPU: %.1f MB/s, %.0f rows/s\n",
+			   path, (unsigned long long)pr->events, (unsigned long long)pr->rows,
+			   (double)pr->bytes / 1e6, s, s > 0 ? (double)pr->bytes / 1e6 / s : 0.0,
+			   s > 0 ? (double)pr->rows / s : 0.0);
+	}
 	return BARGE_EXIT_OK;
 }
 
@@ -477,6 +563,7 @@ int cmd_binlog(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{"json", no_argument, NULL, 'j'},
+		{"stats", no_argument, NULL, 'T'},
 		{"no-checksum", no_argument, NULL, 'n'},
 		{"from", required_argument, NULL, 'f'},
 		{"user", required_argument, NULL, 'u'},
@@ -508,6 +595,7 @@ int cmd_binlog(int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'j': pr.json = true; break;
+		case 'T': pr.stats = true; break;
 		case 'n': no_checksum = true; break;
 		case 'f': from = optarg; break;
 		case 'u': user = optarg; break;
@@ -525,8 +613,11 @@ int cmd_binlog(int argc, char **argv)
 		err_printf("barge binlog decode: give a binlog FILE, or --from HOST:PORT\n");
 		status = BARGE_EXIT_ERROR;
 	} else {
-		for (int i = optind; i < argc && status == BARGE_EXIT_OK; i++)
+		for (int i = optind; i < argc && status == BARGE_EXIT_OK; i++) {
+			pr.started = clock();
+			pr.events = pr.rows = pr.bytes = 0;
 			status = decode_file(&pr, argv[i], no_checksum);
+		}
 	}
 	free(pr.before);
 	free(pr.after);

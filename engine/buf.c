@@ -164,25 +164,79 @@ int barge_buf_puts(struct barge_buf *b, const char *s)
 
 int barge_buf_putc(struct barge_buf *b, char c)
 {
+	if (b->len + 2 <= b->cap && b->len < b->max) {
+		b->data[b->len++] = c;
+		b->data[b->len] = '\0';
+		return 0;
+	}
 	return barge_buf_append(b, &c, 1);
 }
 
 int barge_buf_appendv(struct barge_buf *b, const char *fmt, va_list ap)
 {
 	va_list ap2;
+	size_t room = b->cap > b->len ? b->cap - b->len : 0;
 	int n, rc;
 
+	/* one pass when it fits in the room there is; a second after growing when not */
 	va_copy(ap2, ap);
-	n = vsnprintf(NULL, 0, fmt, ap2);
+	n = vsnprintf(room ? b->data + b->len : NULL, room, fmt, ap2);
 	va_end(ap2);
 	if (n < 0)
 		return BARGE_EINVAL;
+	if ((size_t)n < room) {
+		if ((size_t)n > b->max - b->len) {
+			b->data[b->len] = '\0';
+			return BARGE_ETOOBIG;
+		}
+		b->len += (size_t)n;
+		return 0;
+	}
 	rc = barge_buf_reserve(b, (size_t)n);
-	if (rc)
+	if (rc) {
+		if (b->data)
+			b->data[b->len] = '\0';
 		return rc;
+	}
 	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
 	b->len += (size_t)n;
 	return 0;
+}
+
+int barge_buf_append_u64(struct barge_buf *b, uint64_t v)
+{
+	static const char pairs[] = "00010203040506070809101112131415161718192021222324252627282930"
+				    "31323334353637383940414243444546474849505152535455565758596061"
+				    "62636465666768697071727374757677787980818283848586878889909192"
+				    "939495969798990";
+	char tmp[24];
+	size_t o = sizeof tmp;
+
+	/* two digits at a time */
+	while (v >= 100) {
+		unsigned r = (unsigned)(v % 100);
+
+		v /= 100;
+		tmp[--o] = pairs[2 * r + 1];
+		tmp[--o] = pairs[2 * r];
+	}
+	if (v >= 10) {
+		tmp[--o] = pairs[2 * v + 1];
+		tmp[--o] = pairs[2 * v];
+	} else {
+		tmp[--o] = (char)('0' + v);
+	}
+	return barge_buf_append(b, tmp + o, sizeof tmp - o);
+}
+
+int barge_buf_append_i64(struct barge_buf *b, int64_t v)
+{
+	if (v < 0) {
+		int rc = barge_buf_putc(b, '-');
+
+		return rc ? rc : barge_buf_append_u64(b, (uint64_t)0 - (uint64_t)v);
+	}
+	return barge_buf_append_u64(b, (uint64_t)v);
 }
 
 int barge_buf_appendf(struct barge_buf *b, const char *fmt, ...)

@@ -57,6 +57,9 @@ int barge_buf_putc(struct barge_buf *b, char c);
 int barge_buf_appendf(struct barge_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 int barge_buf_appendv(struct barge_buf *b, const char *fmt, va_list ap);
+/* Decimal digits of an integer (faster than appendf for the hot paths). */
+int barge_buf_append_u64(struct barge_buf *b, uint64_t v);
+int barge_buf_append_i64(struct barge_buf *b, int64_t v);
 /* Drop bytes from the end so that len becomes n (n <= len). */
 void barge_buf_truncate(struct barge_buf *b, size_t n);
 

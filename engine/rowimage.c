@@ -633,8 +633,8 @@ int barge_value_append_sql(struct barge_buf *b, const struct barge_value *v, boo
 		return barge_buf_puts(b, "NULL");
 	case BARGE_V_INT:
 		if (is_unsigned)
-			return barge_buf_appendf(b, "%llu", (unsigned long long)as_unsigned(v));
-		return barge_buf_appendf(b, "%lld", (long long)v->n.i);
+			return barge_buf_append_u64(b, as_unsigned(v));
+		return barge_buf_append_i64(b, v->n.i);
 	case BARGE_V_FLOAT:
 		append_double(b, v->n.f, true);
 		return 0;
@@ -670,7 +670,7 @@ int barge_value_append_sql(struct barge_buf *b, const struct barge_value *v, boo
 	case BARGE_V_BIT:
 	case BARGE_V_ENUM:
 	case BARGE_V_SET:
-		return barge_buf_appendf(b, "%llu", (unsigned long long)v->n.u);
+		return barge_buf_append_u64(b, v->n.u);
 	case BARGE_V_JSON: {
 		struct barge_buf text;
 		struct barge_err err = {0};
@@ -696,17 +696,31 @@ int barge_value_append_sql(struct barge_buf *b, const struct barge_value *v, boo
 
 static void append_quoted_bytes(struct barge_buf *b, const uint8_t *p, size_t len)
 {
+	static const char hex[] = "0123456789ABCDEF";
+	size_t run = 0;
+
 	barge_buf_putc(b, '\'');
 	for (size_t i = 0; i < len; i++) {
 		uint8_t c = p[i];
+		char esc[4];
 
-		if (c == '\'' || c == '\\')
-			barge_buf_appendf(b, "\\%c", c);
-		else if (c < 0x20 || c == 0x7f)
-			barge_buf_appendf(b, "\\x%02X", c);
-		else
-			barge_buf_putc(b, (char)c);
+		if (c != '\'' && c != '\\' && c >= 0x20 && c != 0x7f)
+			continue;
+		/* copy the plain run before this byte in one piece */
+		barge_buf_append(b, p + run, i - run);
+		run = i + 1;
+		esc[0] = '\\';
+		if (c == '\'' || c == '\\') {
+			esc[1] = (char)c;
+			barge_buf_append(b, esc, 2);
+		} else {
+			esc[1] = 'x';
+			esc[2] = hex[c >> 4];
+			esc[3] = hex[c & 15];
+			barge_buf_append(b, esc, 4);
+		}
 	}
+	barge_buf_append(b, p + run, len - run);
 	barge_buf_putc(b, '\'');
 }
 

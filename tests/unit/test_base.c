@@ -117,6 +117,34 @@ TEST(buf_quoting_fails_whole_at_the_cap)
 	barge_buf_dispose(&b);
 }
 
+TEST(buf_integers_are_exact_at_the_edges)
+{
+	struct barge_buf b;
+
+	barge_buf_init(&b, BARGE_BUF_NOCAP);
+	barge_buf_append_u64(&b, 0);
+	barge_buf_putc(&b, ' ');
+	barge_buf_append_u64(&b, 9);
+	barge_buf_putc(&b, ' ');
+	barge_buf_append_u64(&b, 10);
+	barge_buf_putc(&b, ' ');
+	barge_buf_append_u64(&b, 99);
+	barge_buf_putc(&b, ' ');
+	barge_buf_append_u64(&b, 100);
+	barge_buf_putc(&b, ' ');
+	barge_buf_append_u64(&b, 18446744073709551615ull);
+	barge_buf_putc(&b, ' ');
+	barge_buf_append_i64(&b, INT64_MIN);
+	barge_buf_putc(&b, ' ');
+	barge_buf_append_i64(&b, -7);
+	ASSERT_EQ_STR(b.data, "0 9 10 99 100 18446744073709551615 -9223372036854775808 -7");
+	barge_buf_reset(&b);
+	ASSERT_OK(barge_buf_appendf(&b, "%s-%d", "x", 42));
+	ASSERT_OK(barge_buf_appendf(&b, "%0200d", 1));
+	ASSERT_EQ_INT(b.len, 204);
+	barge_buf_dispose(&b);
+}
+
 static char last_line[512];
 
 static void capture(enum barge_log_level level, const char *job, const char *line, void *user)
