@@ -385,11 +385,11 @@ static int stats_event(struct printer *pr, const struct barge_event *ev, struct 
 		pr->rows++;
 		for (size_t i = 0; i < it.map->ncols; i++) {
 			if (it.kind != 'd')
-				barge_value_append_sql(b, &pr->after[i], it.map->cols[i].is_unsigned == 1,
-						       NULL);
+				barge_value_append_sql(b, &pr->after[i], it.map->cols[i].is_unsigned == 1 ?
+						       BARGE_SQL_UNSIGNED : 0, NULL);
 			if (it.kind != 'i')
 				barge_value_append_sql(b, &pr->before[i],
-						       it.map->cols[i].is_unsigned == 1, NULL);
+						       it.map->cols[i].is_unsigned == 1 ? BARGE_SQL_UNSIGNED : 0, NULL);
 		}
 		barge_buf_reset(b);
 	}

@@ -624,9 +624,11 @@ static uint64_t as_unsigned(const struct barge_value *v)
 	return (uint64_t)v->n.i & ((1ull << (8 * v->width)) - 1);
 }
 
-int barge_value_append_sql(struct barge_buf *b, const struct barge_value *v, bool is_unsigned,
+int barge_value_append_sql(struct barge_buf *b, const struct barge_value *v, unsigned flags,
 			   const char *charset)
 {
+	bool is_unsigned = flags & BARGE_SQL_UNSIGNED;
+
 	switch (v->kind) {
 	case BARGE_V_ABSENT:
 	case BARGE_V_NULL:
@@ -636,7 +638,9 @@ int barge_value_append_sql(struct barge_buf *b, const struct barge_value *v, boo
 			return barge_buf_append_u64(b, as_unsigned(v));
 		return barge_buf_append_i64(b, v->n.i);
 	case BARGE_V_FLOAT:
-		append_double(b, v->n.f, true);
+		/* the float's exact value as a double: stores back the same float, and compares
+		 * equal to the column (a float column is compared as a double) */
+		append_double(b, (double)v->n.f, false);
 		return 0;
 	case BARGE_V_DOUBLE:
 		append_double(b, v->n.d, false);
@@ -679,9 +683,10 @@ int barge_value_append_sql(struct barge_buf *b, const struct barge_value *v, boo
 		barge_buf_init(&text, BARGE_BUF_NOCAP);
 		rc = barge_jsonb_text(v->p, v->len, &text, &err);
 		if (rc == 0) {
-			barge_buf_puts(b, "CAST(_utf8mb4 ");
+			barge_buf_puts(b, flags & BARGE_SQL_JSON_TEXT ? "_utf8mb4 " : "CAST(_utf8mb4 ");
 			barge_buf_append_hex(b, text.data ? text.data : "", text.len);
-			barge_buf_puts(b, " AS JSON)");
+			if (!(flags & BARGE_SQL_JSON_TEXT))
+				barge_buf_puts(b, " AS JSON)");
 		}
 		barge_buf_dispose(&text);
 		return rc;
@@ -737,7 +742,7 @@ int barge_value_append_text(struct barge_buf *b, const struct barge_value *v, bo
 	case BARGE_V_DATE:
 	case BARGE_V_TIME:
 	case BARGE_V_DATETIME:
-		return barge_value_append_sql(b, v, is_unsigned, NULL);
+		return barge_value_append_sql(b, v, 0, NULL);
 	case BARGE_V_STRING:
 	case BARGE_V_GEOMETRY:
 	case BARGE_V_VECTOR:
@@ -767,7 +772,7 @@ int barge_value_append_text(struct barge_buf *b, const struct barge_value *v, bo
 		return 0;
 	}
 	default:
-		return barge_value_append_sql(b, v, is_unsigned, NULL);
+		return barge_value_append_sql(b, v, is_unsigned ? BARGE_SQL_UNSIGNED : 0, NULL);
 	}
 }
 

@@ -95,12 +95,18 @@ int barge_rows_next(struct barge_rows *it, struct barge_value *before, struct ba
 size_t barge_value_decode(uint8_t type, uint16_t meta, uint16_t meta2, const uint8_t *p,
 			  size_t avail, struct barge_value *v);
 
+/* Flags for barge_value_append_sql. */
+enum {
+	BARGE_SQL_UNSIGNED = 1,  /* the column is unsigned (integers) */
+	BARGE_SQL_JSON_TEXT = 2, /* write JSON as a plain string (MariaDB's JSON is LONGTEXT) */
+};
+
 /*
- * Append v as a SQL literal.  is_unsigned: the column is unsigned (integers).  charset: the
- * column's character set name for strings ("utf8mb4", "latin1"...), or NULL for binary
- * columns and unknown ones (the bytes then go in as they are).
+ * Append v as a SQL literal.  flags: BARGE_SQL_*.  charset: the column's character set name
+ * for strings ("utf8mb4", "latin1"...), or NULL for binary columns and unknown ones (the bytes
+ * then go in as they are).
  */
-int barge_value_append_sql(struct barge_buf *b, const struct barge_value *v, bool is_unsigned,
+int barge_value_append_sql(struct barge_buf *b, const struct barge_value *v, unsigned flags,
 			   const char *charset);
 
 /* Append v for people: numbers bare, strings quoted with non-printing bytes escaped. */

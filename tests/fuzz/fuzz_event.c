@@ -46,7 +46,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 				while (barge_rows_next(&it, before, after, &err) == 1)
 					for (size_t i = 0; i < it.map->ncols; i++) {
 						if (it.kind != 'd')
-							barge_value_append_sql(&out, &after[i], i & 1,
+							barge_value_append_sql(&out, &after[i], i & 1 ? BARGE_SQL_UNSIGNED : 0,
 									       "utf8mb4");
 						if (it.kind != 'i')
 							barge_value_append_text(&out, &before[i], false);

@@ -315,7 +315,8 @@ TEST(decoded_values_as_sql_rebuild_the_table)
 			for (size_t i = 0; i < it.map->ncols; i++) {
 				if (i)
 					barge_buf_puts(&q, ", ");
-				ASSERT_OK(barge_value_append_sql(&q, &after[i], unsignedness[i],
+				ASSERT_OK(barge_value_append_sql(&q, &after[i],
+								 unsignedness[i] ? BARGE_SQL_UNSIGNED : 0,
 								 charsets[i]));
 			}
 			barge_buf_putc(&q, ')');

@@ -104,14 +104,14 @@ static void dump_value(struct barge_buf *b, const struct barge_value *v, int is_
 		struct barge_buf t;
 
 		barge_buf_init(&t, 256);
-		barge_value_append_sql(&t, v, false, NULL);
+		barge_value_append_sql(&t, v, 0, NULL);
 		/* without the quotes */
 		barge_buf_append(b, t.data + 1, t.len - 2);
 		barge_buf_dispose(&t);
 		break;
 	}
 	default:
-		barge_value_append_sql(b, v, is_unsigned == 1, NULL);
+		barge_value_append_sql(b, v, is_unsigned == 1 ? BARGE_SQL_UNSIGNED : 0, NULL);
 	}
 }
 
@@ -563,7 +563,7 @@ TEST(value_vectors_decimal_datetime2_time2)
 							 (const uint8_t *)bytes, len, &val);
 
 			ASSERT_TRUE(used > 0);
-			barge_value_append_sql(&out, &val, false, NULL);
+			barge_value_append_sql(&out, &val, 0, NULL);
 			/* compare without the quotes */
 			if (out.len < 2 || strncmp(out.data + 1, expected, out.len - 2) != 0 ||
 			    strlen(expected) != out.len - 2)

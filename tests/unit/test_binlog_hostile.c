@@ -63,7 +63,7 @@ static int walk_rows(struct barge_binlog *b, const struct barge_event *ev, struc
 		/* render every value too: SQL and text read the decoded bytes again */
 		for (size_t i = 0; i < it.map->ncols; i++) {
 			if (it.kind != 'd')
-				barge_value_append_sql(&sql, &after[i], false, "utf8mb4");
+				barge_value_append_sql(&sql, &after[i], 0, "utf8mb4");
 			if (it.kind != 'i')
 				barge_value_append_text(&sql, &before[i], true);
 			barge_buf_reset(&sql);
