@@ -1,9 +1,11 @@
 /*
- * cmd_run.c — `barge run --once PATH...`: run every job of the files to completion.
+ * cmd_run.c — `barge run [--once] PATH...`: run every job of the files.
  *
  * Each job's worker runs in parallel; progress is logged every few seconds; SIGINT/SIGTERM ask
  * the workers to stop at a safe point (checkpoints are in the target, so a later run resumes).
- * Exit 0 when every job finished, 1 otherwise.
+ * With --once the command ends when every job has ended (full-only jobs finish; jobs with an
+ * incremental phase run until stopped); without it, jobs with an incremental phase are
+ * followed until a signal.  Exit 0 when every job finished or was stopped cleanly, 1 otherwise.
  */
 #include <getopt.h>
 #include <signal.h>
@@ -32,6 +34,8 @@ static void usage(void)
 	print_command_usage(command_find("run"));
 	out_printf("\noptions:\n"
 		   "  --once              run each job of PATH... once and exit when all are done\n"
+		   "  --replace-conflicts the seed's Restart: rows that conflict on the target are\n"
+		   "                      replaced by the source's until the source's current position\n"
 		   "  --log-level LEVEL   debug, info (default), warn or error\n"
 		   "  --progress SECONDS  how often to log progress (default 5)\n");
 }
@@ -62,6 +66,7 @@ int cmd_run(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{"once", no_argument, NULL, 'o'},
+		{"replace-conflicts", no_argument, NULL, 'r'},
 		{"log-level", required_argument, NULL, 'l'},
 		{"progress", required_argument, NULL, 'p'},
 		{"help", no_argument, NULL, 'h'},
@@ -71,6 +76,7 @@ int cmd_run(int argc, char **argv)
 	struct barge_err err = {0};
 	struct barge_jobset *set = NULL;
 	struct barge_worker **workers = NULL;
+	struct barge_worker_opts wopts = {0};
 	int once = 0, level = BARGE_LOG_INFO, progress_s = 5, opt, status = BARGE_EXIT_OK;
 	time_t last_progress;
 
@@ -78,6 +84,7 @@ int cmd_run(int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'o': once = 1; break;
+		case 'r': wopts.replace_conflicts = true; break;
 		case 'l':
 			level = out_log_level_parse(optarg);
 			if (level < 0) {
@@ -90,10 +97,7 @@ int cmd_run(int argc, char **argv)
 		default: return BARGE_EXIT_ERROR;
 		}
 	}
-	if (!once) {
-		err_printf("barge run: only --once is available in this version\n");
-		return BARGE_EXIT_ERROR;
-	}
+	(void)once; /* the store-driven controller is `barge run` without paths */
 	if (optind >= argc) {
 		err_printf("barge run: give the job files or directories to run\n");
 		return BARGE_EXIT_ERROR;
@@ -118,7 +122,7 @@ int cmd_run(int argc, char **argv)
 			barge_log(BARGE_LOG_INFO, set->jobs[i]->name, "paused in its file; not run");
 			continue;
 		}
-		if (barge_worker_start(set->jobs[i], NULL, &workers[i], &err) != 0) {
+		if (barge_worker_start(set->jobs[i], &wopts, &workers[i], &err) != 0) {
 			out_error(&err);
 			status = BARGE_EXIT_ERROR;
 		}
@@ -160,7 +164,22 @@ int cmd_run(int argc, char **argv)
 		if (st.stage == BARGE_STAGE_FINISHED) {
 			out_printf("%s: finished: %llu rows copied\n", set->jobs[i]->name,
 				   (unsigned long long)st.rows_done);
-		} else if (st.last_error.code) {
+		} else if (st.last_error.code && st.stage == BARGE_STAGE_FAILED) {
+			char pos[300];
+
+			out_error(&st.last_error);
+			barge_position_format(&st.last_error_position, pos, sizeof pos);
+			if (st.last_error_position.binlog_name[0])
+				err_printf("  at binlog position %s\n", pos);
+			if (st.last_error_sql)
+				err_printf("  statement: %s\n", st.last_error_sql);
+			status = BARGE_EXIT_ERROR;
+		} else if (st.stage == BARGE_STAGE_SYNCING && stop_requested) {
+			char pos[300];
+
+			barge_position_format(&st.applied, pos, sizeof pos);
+			out_printf("%s: stopped cleanly; applied up to %s\n", set->jobs[i]->name, pos);
+		} else if (0) {
 			out_error(&st.last_error);
 			status = BARGE_EXIT_ERROR;
 		} else {

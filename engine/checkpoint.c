@@ -26,6 +26,7 @@ static const char ddl[] =
 	"  `start_gtid`      TEXT         NULL,\n"
 	"  `safe_exit_file`  VARCHAR(255) NULL,                 -- safe mode stays on until this position\n"
 	"  `safe_exit_pos`   BIGINT UNSIGNED NULL,              --   is passed (written on abrupt stops)\n"
+	"  `running`         TINYINT      NOT NULL DEFAULT 0,   -- an incremental run is under way\n"
 	"  `updated_at`      TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3) ON UPDATE CURRENT_TIMESTAMP(3),\n"
 	"  PRIMARY KEY (`job`)\n"
 	") DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;\n"
@@ -263,7 +264,7 @@ int barge_ckpt_job_load(struct barge_db *tgt, const char *meta, const char *job,
 	memset(out, 0, sizeof *out);
 	barge_buf_init(&b, BARGE_BUF_NOCAP);
 	barge_buf_puts(&b, "SELECT `full_done`, `snapshot_method`, `start_file`, `start_pos`, "
-			   "`start_gtid`, `safe_exit_file`, `safe_exit_pos`, NULL FROM ");
+			   "`start_gtid`, `safe_exit_file`, `safe_exit_pos`, NULL, `running` FROM ");
 	table_name(&b, meta, "jobs");
 	where_job(&b, tgt, job);
 	rc = barge_db_query(tgt, barge_buf_cstr(&b), &res, err);
@@ -277,6 +278,7 @@ int barge_ckpt_job_load(struct barge_db *tgt, const char *meta, const char *job,
 		snprintf(out->method, sizeof out->method, "%s", row[1] ? row[1] : "");
 		pos_fields(&out->start, row, 2);
 		pos_fields(&out->safe_exit, row, 5);
+		out->running = u64_field(row, 8) != 0;
 	}
 	mysql_free_result(res);
 	return 0;
@@ -360,6 +362,19 @@ int barge_ckpt_set_safe_exit(struct barge_db *tgt, const char *meta, const char 
 			  p && p->binlog_name[0] ? "" : "NULL");
 	if (p && p->binlog_name[0])
 		barge_buf_appendf(&b, "%llu", (unsigned long long)p->binlog_pos);
+	where_job(&b, tgt, job);
+	return run(tgt, &b, err);
+}
+
+int barge_ckpt_set_running(struct barge_db *tgt, const char *meta, const char *job, bool running,
+			   struct barge_err *err)
+{
+	struct barge_buf b;
+
+	barge_buf_init(&b, BARGE_BUF_NOCAP);
+	barge_buf_puts(&b, "UPDATE ");
+	table_name(&b, meta, "jobs");
+	barge_buf_appendf(&b, " SET `running` = %d", running ? 1 : 0);
 	where_job(&b, tgt, job);
 	return run(tgt, &b, err);
 }

@@ -43,6 +43,7 @@ struct barge_ckpt_job {
 	char method[32];
 	struct barge_position start;     /* incremental start (full_done or mode incremental) */
 	struct barge_position safe_exit; /* empty when none */
+	bool running;                    /* an incremental run did not stop cleanly */
 };
 
 int barge_ckpt_job_load(struct barge_db *tgt, const char *meta, const char *job,
@@ -61,6 +62,9 @@ int barge_ckpt_full_done(struct barge_db *tgt, const char *meta, const char *job
 /* Set (or clear, when p is NULL) the job's safe-mode exit position (autocommit). */
 int barge_ckpt_set_safe_exit(struct barge_db *tgt, const char *meta, const char *job,
 			     const struct barge_position *p, struct barge_err *err);
+/* Mark an incremental run as under way (set at its start, cleared by a clean stop). */
+int barge_ckpt_set_running(struct barge_db *tgt, const char *meta, const char *job, bool running,
+			   struct barge_err *err);
 /* Set the incremental start (mode incremental, first run). */
 int barge_ckpt_set_start(struct barge_db *tgt, const char *meta, const char *job,
 			 const struct barge_position *p, struct barge_err *err);

@@ -100,8 +100,11 @@ int barge_db_exec(struct barge_db *db, const char *sql, struct barge_err *err)
 		statement_excerpt(sql, excerpt, sizeof excerpt);
 		return barge_db_fail(db, err, "%s", excerpt);
 	}
-	/* drain any result set (and further results of multi-statements) */
-	do {
+	/* drain any result set (and further results of multi-statements, any of which may be
+	 * the one that failed) */
+	for (;;) {
+		int more;
+
 		res = mysql_store_result(db->conn);
 		if (res)
 			mysql_free_result(res);
@@ -109,8 +112,14 @@ int barge_db_exec(struct barge_db *db, const char *sql, struct barge_err *err)
 			statement_excerpt(sql, excerpt, sizeof excerpt);
 			return barge_db_fail(db, err, "%s", excerpt);
 		}
-	} while (mysql_next_result(db->conn) == 0);
-	return 0;
+		more = mysql_next_result(db->conn);
+		if (more < 0)
+			return 0;
+		if (more > 0) {
+			statement_excerpt(sql, excerpt, sizeof excerpt);
+			return barge_db_fail(db, err, "%s", excerpt);
+		}
+	}
 }
 
 int barge_db_execf(struct barge_db *db, struct barge_err *err, const char *fmt, ...)

@@ -120,8 +120,11 @@ static void set_error(struct barge_worker *w, const struct barge_err *err, const
 {
 	pthread_mutex_lock(&w->lock);
 	w->st.last_error = *err;
-	free(w->st.last_error_sql);
-	w->st.last_error_sql = sql ? barge_xstrdup(sql) : NULL;
+	/* the incremental phase publishes its statement and position itself */
+	if (sql || w->st.stage != BARGE_STAGE_SYNCING) {
+		free(w->st.last_error_sql);
+		w->st.last_error_sql = sql ? barge_xstrdup(sql) : NULL;
+	}
 	if (pos)
 		barge_position_copy(&w->st.last_error_position, pos);
 	pthread_mutex_unlock(&w->lock);

@@ -13,6 +13,7 @@ CREATE TABLE IF NOT EXISTS `{meta}`.`jobs` (
   `start_gtid`      TEXT         NULL,
   `safe_exit_file`  VARCHAR(255) NULL,                 -- safe mode stays on until this position
   `safe_exit_pos`   BIGINT UNSIGNED NULL,              --   is passed (written on abrupt stops)
+  `running`         TINYINT      NOT NULL DEFAULT 0,   -- an incremental run is under way
   `updated_at`      TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3) ON UPDATE CURRENT_TIMESTAMP(3),
   PRIMARY KEY (`job`)
 ) DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
