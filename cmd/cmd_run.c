@@ -36,6 +36,8 @@ static void usage(void)
 		   "  --once              run each job of PATH... once and exit when all are done\n"
 		   "  --replace-conflicts the seed's Restart: rows that conflict on the target are\n"
 		   "                      replaced by the source's until the source's current position\n"
+		   "  --skip-ddl FILE:POS skip the DDL statement at this binlog position (one that\n"
+		   "                      stopped the job and was applied by hand)\n"
 		   "  --log-level LEVEL   debug, info (default), warn or error\n"
 		   "  --progress SECONDS  how often to log progress (default 5)\n");
 }
@@ -67,6 +69,7 @@ int cmd_run(int argc, char **argv)
 	static const struct option longopts[] = {
 		{"once", no_argument, NULL, 'o'},
 		{"replace-conflicts", no_argument, NULL, 'r'},
+		{"skip-ddl", required_argument, NULL, 's'},
 		{"log-level", required_argument, NULL, 'l'},
 		{"progress", required_argument, NULL, 'p'},
 		{"help", no_argument, NULL, 'h'},
@@ -85,6 +88,7 @@ int cmd_run(int argc, char **argv)
 		switch (opt) {
 		case 'o': once = 1; break;
 		case 'r': wopts.replace_conflicts = true; break;
+		case 's': wopts.skip_ddl_at = optarg; break;
 		case 'l':
 			level = out_log_level_parse(optarg);
 			if (level < 0) {

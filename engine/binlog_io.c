@@ -214,6 +214,18 @@ int barge_binlog_stream_open(struct barge_db *db, const struct barge_stream_opts
 	rc = barge_db_exec(db, "SET @master_binlog_checksum = @@global.binlog_checksum", err);
 	if (rc == 0 && barge_db_is_mariadb(db))
 		rc = barge_db_exec(db, "SET @mariadb_slave_capability = 4", err);
+	if (rc == 0 && opts->maria_gtid && barge_db_is_mariadb(db)) {
+		struct barge_buf q;
+
+		/* the server finds the file and position of the GTID itself */
+		barge_buf_init(&q, BARGE_BUF_NOCAP);
+		barge_buf_puts(&q, "SET @slave_connect_state = ");
+		barge_buf_append_literal(&q, opts->maria_gtid, strlen(opts->maria_gtid));
+		barge_buf_puts(&q, ", @slave_gtid_strict_mode = 0, @slave_gtid_ignore_duplicates = 0");
+		rc = barge_db_exec(db, barge_buf_cstr(&q), err);
+		barge_buf_dispose(&q);
+		file = "";
+	}
 	if (rc == 0 && opts->heartbeat_s)
 		rc = barge_db_execf(db, err, "SET @master_heartbeat_period = %llu",
 				    (unsigned long long)opts->heartbeat_s * 1000000000ull);

@@ -43,6 +43,8 @@ struct barge_stream_opts {
 	uint64_t pos;          /* start position (4 = the start of a file) */
 	bool non_blocking;     /* stop at the end of the binlog instead of waiting */
 	unsigned heartbeat_s;  /* heartbeat period asked of the server; 0 = none */
+	const char *maria_gtid; /* MariaDB: start after this GTID position ("0-1-100,1-2-5")
+				 * instead of file and pos */
 };
 
 /*

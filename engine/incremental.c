@@ -144,6 +144,7 @@ struct apply_worker {
 	struct item *head, *tail;
 	size_t queued;
 	bool busy;                     /* holding items not yet committed */
+	size_t pending_txns;           /* transactions given and not yet committed */
 	uint64_t sent_seq, done_seq;
 	struct barge_position done;    /* P_w: where its committed transactions end */
 	uint32_t done_ts;
@@ -230,7 +231,8 @@ struct inc {
 	/* status */
 	double last_mark, last_status, last_head;
 	uint64_t events, txns_applied;
-	bool caught_up;
+	bool caught_up;               /* the last thing the stream sent was a heartbeat */
+	uint32_t read_ts;             /* timestamp of the last event read */
 	struct barge_position head;
 };
 
@@ -479,8 +481,10 @@ committed:
 		if (barge_position_cmp(&items[k - 1]->end, &aw->done) > 0)
 			barge_position_copy(&aw->done, &items[k - 1]->end);
 		for (size_t i = 0; i < k; i++) {
-			if (!items[i]->mark)
+			if (!items[i]->mark) {
 				in->txns_applied++;
+				aw->pending_txns--;
+			}
 			item_free(items[i]);
 		}
 		aw->busy = false;
@@ -514,6 +518,8 @@ static int enqueue(struct inc *in, unsigned w, struct item *it)
 		return in->err.code ? in->err.code : BARGE_EINVAL;
 	}
 	it->seq = ++aw->sent_seq;
+	if (!it->mark)
+		aw->pending_txns++;
 	if (aw->tail)
 		aw->tail->next = it;
 	else
@@ -1073,6 +1079,15 @@ static int on_query(struct inc *in, const struct barge_event *ev, struct barge_e
 			  barge_ddl_kind_name(d.kind), sql);
 		goto moved;
 	}
+	if (in->opts && in->opts->skip_ddl_at) {
+		char at[300];
+
+		barge_position_format(&in->txn_start, at, sizeof at);
+		if (!strcmp(at, in->opts->skip_ddl_at)) {
+			barge_log(BARGE_LOG_WARN, in->job->name, "%s: skipped as asked: %s", at, sql);
+			goto moved_commit;
+		}
+	}
 	/* every earlier change is committed before the schema changes under it */
 	rc = drain(in);
 	if (rc)
@@ -1098,8 +1113,12 @@ static int on_query(struct inc *in, const struct barge_event *ev, struct barge_e
 			barge_db_exec(in->tgt, "SET NAMES utf8mb4", NULL);
 	}
 	if (rc) {
-		barge_err_wrap(err, "%s:%llu: the DDL could not be applied to the target",
-			       in->file, (unsigned long long)ev->offset);
+		char at[300];
+
+		barge_position_format(&in->txn_start, at, sizeof at);
+		barge_err_wrap(err, "%s: the DDL could not be applied to the target (apply an "
+			       "equivalent change by hand, then run with --skip-ddl %s to go on)",
+			       at, at);
 		if (err->code != BARGE_ETGT_LOST)
 			err->code = BARGE_EDDL;
 		fail(in, err, barge_buf_cstr(&out), &in->txn_start);
@@ -1107,9 +1126,12 @@ static int on_query(struct inc *in, const struct barge_event *ev, struct barge_e
 		goto done;
 	}
 	barge_buf_dispose(&out);
+moved_commit:
+	rc = drain(in);
 	/* the tables' shapes changed: read them again from the target */
 	tmaps_clear(in);
-	rc = write_all_positions(in, &end, err);
+	if (rc == 0)
+		rc = write_all_positions(in, &end, err);
 	if (rc) {
 		fail(in, err, NULL, &in->txn_start);
 		goto done;
@@ -1169,6 +1191,10 @@ static int on_event(struct inc *in, const uint8_t *data, size_t len, bool inner,
 		return rc;
 	}
 	in->events++;
+	if (ev.type != BARGE_EV_HEARTBEAT && ev.type != BARGE_EV_HEARTBEAT_V2 && ev.timestamp) {
+		in->caught_up = false;
+		in->read_ts = ev.timestamp;
+	}
 	if (!inner && ev.log_pos)
 		in->pos = ev.log_pos;
 	switch (ev.type) {
@@ -1234,7 +1260,7 @@ static void publish(struct inc *in, bool force)
 	for (unsigned i = 0; i < in->n; i++) {
 		struct apply_worker *aw = &in->w[i];
 
-		if (aw->head || aw->busy) {
+		if (aw->pending_txns) {
 			idle = false;
 			if (!applied.binlog_name[0] || barge_position_cmp(&aw->done, &applied) < 0)
 				barge_position_copy(&applied, &aw->done);
@@ -1248,11 +1274,15 @@ static void publish(struct inc *in, bool force)
 	pthread_mutex_lock(in->st_lock);
 	barge_position_copy(&in->st->applied, &applied);
 	barge_position_copy(&in->st->source_head, &in->head);
-	if (idle && in->caught_up)
+	/* lag: how old the oldest change not yet on the target is, roughly: nothing pending and
+	 * the stream idle is no lag; else the age of the newest committed (or read) change */
+	if (idle && (in->caught_up || !in->read_ts))
 		in->st->lag_seconds = 0;
-	else if (ts)
-		in->st->lag_seconds = (int64_t)time(NULL) - (int64_t)ts > 0
-					      ? (int64_t)time(NULL) - (int64_t)ts : 0;
+	else {
+		int64_t age = (int64_t)time(NULL) - (int64_t)(idle ? in->read_ts : ts ? ts : in->read_ts);
+
+		in->st->lag_seconds = age > 0 ? age : 0;
+	}
 	if (in->head.binlog_name[0] && !strcmp(in->head.binlog_name, applied.binlog_name))
 		in->st->lag_bytes = in->head.binlog_pos > applied.binlog_pos
 					    ? in->head.binlog_pos - applied.binlog_pos : 0;
@@ -1359,18 +1389,22 @@ static int resume_point(struct inc *in, struct barge_position *start, struct bar
 			barge_position_copy(&in->w[i].skip_before, p);
 			barge_position_copy(&in->w[i].done, p);
 		}
-	} else if (ck.start.binlog_name[0]) {
+	} else if (ck.start.binlog_name[0] || ck.start.gtid_set) {
 		barge_position_copy(start, &ck.start);
 	} else if (in->job->incremental.start.binlog_name) {
 		barge_position_set(start, in->job->incremental.start.binlog_name,
 				   in->job->incremental.start.binlog_pos,
 				   in->job->incremental.start.gtid);
 		rc = barge_ckpt_set_start(in->tgt, in->meta, in->job->name, start, err);
+	} else if (in->job->incremental.start.gtid && barge_db_is_mariadb(in->src)) {
+		/* MariaDB finds where a GTID position starts by itself */
+		barge_position_set(start, "", 0, in->job->incremental.start.gtid);
+		rc = barge_ckpt_set_start(in->tgt, in->meta, in->job->name, start, err);
 	} else if (in->job->incremental.start.gtid) {
 		rc = barge_err_set(err, BARGE_EUNSUPPORTED,
-				   "incremental.start.gtid: starting from a GTID set is not supported "
-				   "yet; give binlogName and binlogPos (SHOW MASTER STATUS on the "
-				   "source shows them)");
+				   "incremental.start.gtid: starting a MySQL source from a GTID set "
+				   "is not supported; give binlogName and binlogPos instead (SHOW "
+				   "MASTER STATUS on the source shows them)");
 	} else {
 		/* mode incremental without a start: from now on */
 		rc = barge_source_position(in->src, start, err);
@@ -1543,7 +1577,10 @@ static int run_once(struct inc *in, struct barge_err *err)
 	sopts.file = start.binlog_name;
 	sopts.pos = start.binlog_pos ? start.binlog_pos : 4;
 	sopts.heartbeat_s = 1;
-	barge_log(BARGE_LOG_INFO, job->name, "following the binlog from %s:%llu with %u worker%s",
+	if (!start.binlog_name[0] && start.gtid_set)
+		sopts.maria_gtid = start.gtid_set;
+	barge_log(BARGE_LOG_INFO, job->name, "following the binlog from %s%s%s:%llu with %u worker%s",
+		  sopts.maria_gtid ? "GTID " : "", sopts.maria_gtid ? sopts.maria_gtid : "",
 		  start.binlog_name, (unsigned long long)sopts.pos, in->n, in->n == 1 ? "" : "s");
 	rc = barge_binlog_stream_open(in->stream_db, &sopts, &in->stream, err);
 	if (rc)

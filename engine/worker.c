@@ -75,6 +75,7 @@ struct chunk_item {
 struct barge_worker {
 	struct barge_job *job;
 	char *base_dir;
+	char *skip_ddl;
 	struct barge_worker_opts opts;
 	pthread_t thread;
 	atomic_bool stop;
@@ -871,6 +872,8 @@ int barge_worker_start(const struct barge_job *job, const struct barge_worker_op
 		w->opts = *opts;
 	w->base_dir = opts && opts->base_dir ? barge_xstrdup(opts->base_dir) : barge_job_base_dir(job);
 	w->opts.base_dir = w->base_dir;
+	w->skip_ddl = opts && opts->skip_ddl_at ? barge_xstrdup(opts->skip_ddl_at) : NULL;
+	w->opts.skip_ddl_at = w->skip_ddl;
 	w->st.stage = BARGE_STAGE_NEW;
 	w->st.eta_seconds = -1;
 	w->st.lag_seconds = -1;
@@ -973,5 +976,6 @@ void barge_worker_free(struct barge_worker *w)
 	pthread_cond_destroy(&w->qcond);
 	barge_job_free(w->job);
 	free(w->base_dir);
+	free(w->skip_ddl);
 	free(w);
 }

@@ -89,6 +89,11 @@ struct barge_worker_opts {
 	 * stopping on a duplicate key, until the position where the job last failed is passed.
 	 */
 	bool replace_conflicts;
+	/*
+	 * "FILE:POS" of a DDL statement that stopped the job: skip it (the user applied an
+	 * equivalent change by hand).  NULL for none.
+	 */
+	const char *skip_ddl_at;
 	/* Skip the automatic precheck (it ran already, e.g. barge check just before). */
 	bool skip_precheck;
 };

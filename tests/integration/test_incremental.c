@@ -601,6 +601,79 @@ TEST(a_duplicate_key_stops_the_job_and_restart_replaces)
 	mysql_close(c);
 }
 
+TEST(a_ddl_the_target_refuses_stops_the_job_and_can_be_skipped)
+{
+	const struct th_servers *s = th_servers();
+	const char *tables[] = {"s", NULL};
+	char log[512], skip[300], *text, *at, *end;
+	const char *path;
+	MYSQL *c, *t;
+	pid_t pid;
+	int status = 0;
+
+	log_path(log, sizeof log, "inc-ddlfail");
+	th_fresh_db(&s->source, "inc_ddlfail");
+	drop_on_target("inc_ddlfail");
+	c = th_connect(&s->source, "inc_ddlfail");
+	th_exec(c, "CREATE TABLE s (id INT PRIMARY KEY, v VARCHAR(10))");
+	path = write_job("inc-ddlfail", "all", "  objects: {allow: [{schema: inc_ddlfail}]}\n");
+	pid = start_barge(path, NULL, log);
+	wait_syncing("inc-ddlfail", pid, log);
+	/* the target's table drifted: the column the index is on is gone there */
+	t = th_connect(&s->target, "inc_ddlfail");
+	th_exec(t, "ALTER TABLE s DROP COLUMN v");
+	th_exec(c, "CREATE INDEX ix ON s (v)");
+	th_exec(c, "INSERT INTO s VALUES (1, 'after')");
+	for (int i = 0; i < 300 && waitpid(pid, &status, WNOHANG) != pid; i++)
+		usleep(100000);
+	if (kill(pid, 0) == 0) {
+		kill_barge(pid);
+		TEST_FAILF("barge did not stop on the DDL:\n%s", slurp(log));
+	}
+	ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1);
+	text = slurp(log);
+	ASSERT_TRUE(strstr(text, "statement: CREATE INDEX") != NULL);
+	at = strstr(text, "--skip-ddl ");
+	ASSERT_TRUE(at != NULL);
+	at += strlen("--skip-ddl ");
+	end = at + strcspn(at, " )\n");
+	snprintf(skip, sizeof skip, "%.*s", (int)(end - at), at);
+	free(text);
+	ASSERT_EQ_INT(th_query_int(t, "SELECT COUNT(*) FROM s"), 0);
+	/* the user applies an equivalent change by hand and skips the statement */
+	th_exec(t, "ALTER TABLE s ADD COLUMN v VARCHAR(10), ADD INDEX ix (v)");
+	{
+		const struct th_servers *sv = th_servers();
+		char e1[128], e2[128];
+
+		snprintf(e1, sizeof e1, "BARGE_T_SRC=%s", sv->source.src_password);
+		snprintf(e2, sizeof e2, "BARGE_T_TGT=%s", sv->target.tgt_password);
+		pid = fork();
+		if (pid == 0) {
+			char *argv[] = {(char *)th_barge_bin(), "run", "--skip-ddl", skip,
+					(char *)path, NULL};
+			int fd = open(log, O_WRONLY | O_APPEND);
+
+			putenv(e1);
+			putenv(e2);
+			dup2(fd, 1);
+			dup2(fd, 2);
+			execv(argv[0], argv);
+			_exit(127);
+		}
+	}
+	for (int i = 0; i < 300 && th_query_int(t, "SELECT COUNT(*) FROM s") == 0; i++)
+		usleep(100000);
+	ASSERT_EQ_INT(stop_barge(pid), 0);
+	ASSERT_EQ_INT(th_query_int(t, "SELECT COUNT(*) FROM s WHERE v = 'after'"), 1);
+	text = slurp(log);
+	ASSERT_TRUE(strstr(text, "skipped as asked") != NULL);
+	free(text);
+	(void)tables;
+	mysql_close(t);
+	mysql_close(c);
+}
+
 TEST(a_lost_target_is_waited_for_and_resumed)
 {
 	const struct th_servers *s = th_servers();
@@ -634,6 +707,49 @@ TEST(a_lost_target_is_waited_for_and_resumed)
 		ASSERT_TRUE(strstr(text, "reconnecting in") != NULL);
 		free(text);
 	}
+	mysql_close(c);
+}
+
+TEST(mode_incremental_starts_at_a_mariadb_gtid_position)
+{
+	const struct th_servers *s = th_servers();
+	const char *tables[] = {"g", NULL};
+	char log[512], extra[512], *gtid;
+	const char *path;
+	MYSQL *c, *t;
+	pid_t pid;
+
+	log_path(log, sizeof log, "inc-gtid");
+	th_fresh_db(&s->source, "inc_gtid");
+	drop_on_target("inc_gtid");
+	c = th_connect(&s->source, "inc_gtid");
+	th_exec(c, "CREATE TABLE g (id INT PRIMARY KEY, v INT)");
+	th_exec(c, "INSERT INTO g VALUES (1, 1)");
+	/* the target was seeded by other means up to this GTID */
+	t = th_connect(&s->target, NULL);
+	th_exec(t, "CREATE DATABASE inc_gtid");
+	th_exec(t, "CREATE TABLE inc_gtid.g (id INT PRIMARY KEY, v INT)");
+	th_exec(t, "INSERT INTO inc_gtid.g VALUES (1, 1)");
+	gtid = th_query_value(c, "SELECT @@GLOBAL.gtid_binlog_pos");
+	th_exec(c, "INSERT INTO g VALUES (2, 2)");
+	th_exec(c, "UPDATE g SET v = 10 WHERE id = 1");
+	snprintf(extra, sizeof extra,
+		 "  objects: {allow: [{schema: inc_gtid}]}\n"
+		 "  incremental: {start: {gtid: \"%s\"}}\n", gtid);
+	free(gtid);
+	path = write_job("inc-gtid", "incremental", extra);
+	pid = start_barge(path, NULL, log);
+	wait_syncing("inc-gtid", pid, log);
+	th_exec(c, "INSERT INTO g VALUES (3, 3)");
+	wait_same("inc_gtid", "inc_gtid", tables);
+	ASSERT_EQ_INT(stop_barge(pid), 0);
+	ASSERT_EQ_INT(th_compare_tables(&s->source, "inc_gtid", "g", &s->target, "inc_gtid", "g"), 3);
+	/* the positions carry the GTID on */
+	ASSERT_EQ_INT(th_query_int(t, "SELECT COUNT(*) FROM barge_meta.positions WHERE job = "
+				      "'inc-gtid' AND gtid LIKE '0-%%'"),
+		      th_query_int(t, "SELECT COUNT(*) FROM barge_meta.positions WHERE job = "
+				      "'inc-gtid'"));
+	mysql_close(t);
 	mysql_close(c);
 }
 
