@@ -48,10 +48,14 @@
 enum barge_action_kind {
 	BARGE_ACTION_NOTHING,
 	BARGE_ACTION_CREATE,         /* record a new job */
-	BARGE_ACTION_START,          /* first start of a New job */
-	BARGE_ACTION_PAUSE,          /* stop the worker, stage Paused */
+	BARGE_ACTION_START,          /* first start of a New job; the generation asked for counts
+				      * as acted on */
+	BARGE_ACTION_PAUSE,          /* stop the worker, stage Paused, paused_from = the stage */
 	BARGE_ACTION_RESUME,         /* start the worker again where it was paused */
-	BARGE_ACTION_RESTART,        /* stop, then Prechecking again, conflicts replaced */
+	BARGE_ACTION_RESTART,        /* stop the worker, record the generation as acted on, then
+				      * Prechecking with conflicting rows replaced (or, when
+				      * spec.state is paused, Paused with paused_from
+				      * Prechecking, so resume restarts) */
 	BARGE_ACTION_UPDATE_LIVE,    /* record the spec; a running worker takes it as it runs */
 	BARGE_ACTION_UPDATE_RESTART, /* record the spec; a running worker is restarted for it */
 	BARGE_ACTION_DELETE,         /* stop the worker, stage Deleted */

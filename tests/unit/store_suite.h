@@ -135,7 +135,8 @@ static void store_suite_round_trip(const char *url)
 	store_suite_fill(&w, "orders-to-tidb");
 	ASSERT_OK(barge_store_put(s, &w, &err));
 	ASSERT_EQ_UINT(w.version, 1);
-	ASSERT_TRUE(w.created_ms >= before && w.updated_ms >= w.created_ms);
+	/* stamped by the backend's clock, which need not be ours: only roughly now */
+	ASSERT_TRUE(w.created_ms > before - 600000 && w.updated_ms >= w.created_ms);
 	ASSERT_OK(barge_store_get(s, "orders-to-tidb", &r, &err));
 	store_suite_assert_same(&w, &r);
 	ASSERT_EQ_UINT(r.version, 1);
@@ -279,7 +280,7 @@ static void store_suite_leases(const char *url)
 	ASSERT_OK(barge_store_get(s, "orders", &r, &err));
 	ASSERT_EQ_UINT(r.version, 1);
 	ASSERT_EQ_STR(r.lease_owner, "ctl-a");
-	ASSERT_TRUE(r.lease_expires_ms > barge_store_now_ms() + 50000);
+	ASSERT_TRUE(r.lease_expires_ms > barge_store_now_ms() + 30000);
 	free(r.lease_owner);
 	r.lease_owner = barge_xstrdup("ctl-b");
 	r.stage = BARGE_STAGE_PRECHECKING;
