@@ -266,6 +266,23 @@ static bool marker_padding(const struct sql *q, size_t i)
 }
 
 /*
+ * Write white space t.  Right after something left out, blanks before a line break go: they
+ * ended the line of what was dropped (MySQL writes a blank after some comments).
+ */
+static int write_space(const struct sql *q, const struct tok *t, bool gap, struct barge_buf *out)
+{
+	const char *s = q->s + t->start;
+	size_t n = t->end - t->start;
+	const char *nl = gap ? memchr(s, '\n', n) : NULL;
+
+	if (nl) {
+		n -= (size_t)(nl - s);
+		s = nl;
+	}
+	return barge_buf_append(out, s, n);
+}
+
+/*
  * Write the kept tokens.  White space before a dropped token goes with it, so that "a B c"
  * without B reads "a c" and "x,\n  B\n)" without ",\n  B" reads "x\n)"; white space at the
  * very end is left out; two words that dropping brought together get one space between them.
@@ -297,7 +314,7 @@ static int write_sql(const struct sql *q, struct barge_buf *out)
 			continue;
 		}
 		if (pending)
-			rc = barge_buf_append(out, q->s + pending->start, pending->end - pending->start);
+			rc = write_space(q, pending, gap, out);
 		else if (gap && len && out->len && wordish(out->data[out->len - 1]) &&
 			 wordish(text[0]))
 			rc = barge_buf_putc(out, ' ');
@@ -1192,6 +1209,7 @@ struct keyinfo {
 	const char *lob;   /* the TEXT/BLOB/JSON column that made it unbounded */
 	const char *bad;   /* what keeps an expression part out of TiDB, or NULL */
 	struct column *first;
+	size_t ignored; /* MariaDB's IGNORED after the key parts, or NONE */
 	bool using_hash;
 };
 
@@ -1241,8 +1259,12 @@ static bool read_key(struct rw *r, const struct elem *e, struct keyinfo *k)
 		return false;
 	}
 	read_key_parts(r, i, close_paren(r, i), k);
-	for (i = close_paren(r, i); i <= e->b; i++)
+	k->ignored = NONE;
+	for (i = close_paren(r, i); i <= e->b; i++) {
 		k->using_hash |= is_word(r, i, "USING") && is_word(r, i + 1, "HASH");
+		if (is_word(r, i, "IGNORED") && !is_word(r, i - 1, "NOT"))
+			k->ignored = i;
+	}
 	return true;
 }
 
@@ -1294,6 +1316,10 @@ static void key_rules(struct rw *r, struct elem *e)
 		      TIDB_MAX_KEY_BYTES);
 	if (k.first)
 		k.first->ai_keyed = true;
+	if (k.ignored != NONE) {
+		replace(r, k.ignored, "INVISIBLE");
+		warnf(r, "index %s: MariaDB's IGNORED written as INVISIBLE, its TiDB name", k.name);
+	}
 	if (e->kind == EK_PRIMARY && !says_clustered(r, e)) {
 		append_after(r, e->b, " /*T![clustered_index] CLUSTERED */");
 		warnf(r, "primary key declared CLUSTERED, as InnoDB stores it (TiDB would otherwise "
@@ -1358,16 +1384,13 @@ static void constraint_rules(struct rw *r, struct elem *e)
 static void classify(const struct rw *r, struct elem *e)
 {
 	static const struct {
-		const char *w1, *w2; /* w2 optional (NULL) or required ("KEY" for PRIMARY) */
+		const char *word;
 		enum elem_kind kind;
-		bool w2_optional;
+		int key_word; /* KEY or INDEX after it: 0 never, 1 optional, 2 required */
 	} heads[] = {
-		{"PRIMARY", "KEY", EK_PRIMARY, false}, {"UNIQUE", "KEY", EK_UNIQUE, true},
-		{"UNIQUE", "INDEX", EK_UNIQUE, true},  {"FULLTEXT", "KEY", EK_FULLTEXT, true},
-		{"FULLTEXT", "INDEX", EK_FULLTEXT, true}, {"SPATIAL", "KEY", EK_SPATIAL, true},
-		{"SPATIAL", "INDEX", EK_SPATIAL, true}, {"FOREIGN", "KEY", EK_FOREIGN, false},
-		{"KEY", NULL, EK_KEY, true},            {"INDEX", NULL, EK_KEY, true},
-		{"CHECK", NULL, EK_CHECK, true},        {"PERIOD", NULL, EK_PERIOD, true},
+		{"PRIMARY", EK_PRIMARY, 2}, {"UNIQUE", EK_UNIQUE, 1},   {"FULLTEXT", EK_FULLTEXT, 1},
+		{"SPATIAL", EK_SPATIAL, 1}, {"FOREIGN", EK_FOREIGN, 2}, {"KEY", EK_KEY, 0},
+		{"INDEX", EK_KEY, 0},       {"CHECK", EK_CHECK, 0},     {"PERIOD", EK_PERIOD, 0},
 	};
 	size_t i = e->a;
 
@@ -1381,14 +1404,12 @@ static void classify(const struct rw *r, struct elem *e)
 		e->kind = EK_OTHER;
 	}
 	for (size_t h = 0; h < sizeof heads / sizeof heads[0]; h++) {
-		if (!is_word(r, i, heads[h].w1))
+		bool key_word = is_word(r, i + 1, "KEY") || is_word(r, i + 1, "INDEX");
+
+		if (!is_word(r, i, heads[h].word) || (heads[h].key_word == 2 && !key_word))
 			continue;
 		e->kind = heads[h].kind;
-		e->body = i + 1;
-		if (heads[h].w2 && is_word(r, i + 1, heads[h].w2))
-			e->body = i + 2;
-		else if (heads[h].w2 && !heads[h].w2_optional)
-			continue;
+		e->body = i + 1 + (heads[h].key_word && key_word);
 		return;
 	}
 	e->body = i;
