@@ -17,9 +17,15 @@
 struct barge_dialect_ctx {
 	enum barge_dialect dialect;
 	const char *target_version; /* SELECT VERSION() of the target ("8.0.11-TiDB-v7.5.1") */
+	/*
+	 * SELECT VERSION() of the source, or NULL.  Only used to know which collation a bare
+	 * CHARSET=utf8mb4 means there: utf8mb4_0900_ai_ci on MySQL 8.0+, utf8mb4_general_ci on
+	 * MySQL 5.7 and MariaDB (the assumption when NULL).
+	 */
+	const char *source_version;
 };
 
-/* Warnings collected while rewriting (heap strings). */
+/* Warnings collected while rewriting (heap strings, each naming the table and what changed). */
 struct barge_dialect_warnings {
 	char **items;
 	size_t count;
@@ -29,8 +35,10 @@ void barge_dialect_warnings_dispose(struct barge_dialect_warnings *w);
 
 /*
  * Rewrite create_sql (a SHOW CREATE TABLE answer) to create to_schema.to_table on the target if
- * it does not exist.  Appends the statement to out.  Returns 0, or BARGE_EDDL when the
- * statement cannot be understood or the target cannot take it.
+ * it does not exist.  Appends the statement to out and, for BARGE_DIALECT_TIDB, one warning per
+ * change to warnings (the caller disposes of them).  Returns 0, or BARGE_EDDL when the statement
+ * cannot be understood or the target cannot take it (err names the table and the construct);
+ * on failure neither out nor warnings are changed.
  */
 int barge_dialect_create_table(const struct barge_dialect_ctx *ctx, const char *create_sql,
 			       const char *to_schema, const char *to_table, struct barge_buf *out,

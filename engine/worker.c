@@ -480,7 +480,7 @@ done:
 static int create_target_objects(struct barge_worker *w, struct barge_db *src, struct barge_db *tgt,
 				 struct barge_err *err)
 {
-	struct barge_dialect_ctx ctx = {w->job->target.dialect, tgt->version};
+	struct barge_dialect_ctx ctx = {w->job->target.dialect, tgt->version, src->version};
 	struct barge_dialect_warnings warn = {0};
 	const char *last_schema = NULL;
 	int rc = 0;
