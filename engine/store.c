@@ -458,8 +458,8 @@ int barge_record_from_json_text(const char *text, size_t len, struct barge_recor
 	if (s && strcmp(s, "paused") == 0)
 		r.desired_state = BARGE_DESIRED_PAUSED;
 	else if (s && strcmp(s, "running") != 0 && rd.rc == 0)
-		rd.rc = barge_err_set(err, BARGE_ESTORE, "key \"desiredState\": unknown state \"%s\"",
-				      s);
+		rd.rc = barge_err_set(err, BARGE_ESTORE,
+				      "key \"desiredState\": unknown state \"%s\"", s);
 	free(s);
 	r.desired_generation = get_uint(&rd, doc, "desiredGeneration");
 	r.delete_requested = get_bool(&rd, doc, "deleteRequested");
@@ -617,7 +617,8 @@ int barge_store_url_parse(const char *text, struct barge_store_url *out, struct 
 		rc = parse_mysql(text, &u, err);
 	} else {
 		rc = barge_err_set(err, BARGE_EUSAGE,
-				   "store URL \"%s\": expected dir:PATH or mysql://user@host:port/db",
+				   "store URL \"%s\": expected dir:PATH or "
+				   "mysql://user@host:port/db",
 				   text);
 	}
 	if (rc != 0) {
@@ -651,8 +652,8 @@ int barge_store_default_url(char **out, struct barge_err *err)
 			home = found->pw_dir;
 		else
 			return barge_err_set(err, BARGE_EUSAGE,
-					     "no home directory for the default store: give --store "
-					     "or set BARGE_STORE");
+					     "no home directory for the default store: give "
+					     "--store or set BARGE_STORE");
 	}
 	*out = barge_xasprintf("dir:%s%s.local/state/barge", home,
 			       home[strlen(home) - 1] == '/' ? "" : "/");

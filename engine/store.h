@@ -77,7 +77,7 @@ struct barge_record {
 	bool delete_requested;
 
 	/* acted on by the controller */
-	char *acted_spec_json;  /* the spec the worker runs or last ran with; NULL = never started */
+	char *acted_spec_json;  /* the spec the worker runs or last ran with; NULL: never ran */
 	uint64_t acted_generation;
 	enum barge_stage stage;
 	enum barge_stage paused_from; /* the stage a Paused job resumes to */
