@@ -1200,7 +1200,8 @@ static void add_path(struct builder *b, const char *path, int depth)
 					     path[strlen(path) - 1] == '/' ? "" : "/", e->d_name);
 	}
 	closedir(d);
-	qsort(names, n, sizeof *names, cmp_str);
+	if (n > 1)
+		qsort(names, n, sizeof *names, cmp_str);
 	for (size_t i = 0; i < n; i++) {
 		struct stat cst;
 
@@ -1279,7 +1280,8 @@ static int finish(struct builder *b, struct barge_jobset **out, struct barge_dia
 		barge_jobset_free(b->set);
 		return b->io_error ? BARGE_EIO : BARGE_ECONFIG;
 	}
-	qsort(b->set->jobs, b->set->count, sizeof *b->set->jobs, cmp_job);
+	if (b->set->count > 1)
+		qsort(b->set->jobs, b->set->count, sizeof *b->set->jobs, cmp_job);
 	*out = b->set;
 	return 0;
 }

@@ -155,7 +155,8 @@ static void wait_syncing(const char *job, pid_t pid, const char *log)
 static void wait_same(const char *sdb, const char *tdb, const char *const *tables)
 {
 	const struct th_servers *s = th_servers();
-	MYSQL *a = th_connect(&s->source, sdb), *b = th_connect(&s->target, tdb);
+	/* the target's database may not exist yet: names are qualified, errors mean "not yet" */
+	MYSQL *a = th_connect(&s->source, NULL), *b = th_connect(&s->target, NULL);
 
 	for (int i = 0; i < 900; i++) {
 		bool same = true;
@@ -165,9 +166,10 @@ static void wait_same(const char *sdb, const char *tdb, const char *const *table
 			MYSQL_ROW x, y;
 			char q[300];
 
-			snprintf(q, sizeof q, "CHECKSUM TABLE `%s`", *t);
+			snprintf(q, sizeof q, "CHECKSUM TABLE `%s`.`%s`", sdb, *t);
 			if (mysql_query(a, q) || !(r1 = mysql_store_result(a)))
 				TEST_FAILF("source: %s", mysql_error(a));
+			snprintf(q, sizeof q, "CHECKSUM TABLE `%s`.`%s`", tdb, *t);
 			if (mysql_query(b, q) || !(r2 = mysql_store_result(b))) {
 				mysql_free_result(r1);
 				same = false;
