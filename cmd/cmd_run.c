@@ -1,11 +1,13 @@
 /*
- * cmd_run.c — `barge run [--once] PATH...`: run every job of the files.
+ * cmd_run.c — `barge run [PATH...]`: the controller (engine/reconcile.h).
  *
- * Each job's worker runs in parallel; progress is logged every few seconds; SIGINT/SIGTERM ask
- * the workers to stop at a safe point (checkpoints are in the target, so a later run resumes).
- * With --once the command ends when every job has ended (full-only jobs finish; jobs with an
- * incremental phase run until stopped); without it, jobs with an incremental phase are
- * followed until a signal.  Exit 0 when every job finished or was stopped cleanly, 1 otherwise.
+ * With paths, the job files are read again on every pass and recorded in the store, which
+ * then follows them (GitOps); without, the store's own desired state is followed (`barge
+ * apply` wrote it).  A pass runs every second; progress is logged every few seconds.
+ * SIGINT/SIGTERM stop every worker at a safe point (checkpoints are in the target; the next
+ * controller resumes).  With --once the command ends when no worker runs any more: full-only
+ * jobs have finished, and jobs with an incremental phase have failed or been paused (they run
+ * until stopped otherwise).  Exit 0 when no job is Failed, 1 otherwise.
  */
 #include <getopt.h>
 #include <signal.h>
@@ -18,6 +20,8 @@
 #include "cmd/commands.h"
 #include "cmd/output.h"
 #include "engine/checkpoint.h"
+#include "engine/reconcile.h"
+#include "engine/store.h"
 #include "engine/jobset.h"
 #include "engine/worker.h"
 
@@ -33,7 +37,10 @@ static void usage(void)
 {
 	print_command_usage(command_find("run"));
 	out_printf("\noptions:\n"
-		   "  --once              run each job of PATH... once and exit when all are done\n"
+		   "  --once              exit when no job runs any more (full jobs finished,\n"
+		   "                      others failed or paused)\n"
+		   "  --store URL         dir:PATH or mysql://user@host:port/db (default $BARGE_STORE,\n"
+		   "                      else dir:$XDG_STATE_HOME/barge or ~/.local/state/barge)\n"
 		   "  --replace-conflicts the seed's Restart: rows that conflict on the target are\n"
 		   "                      replaced by the source's until the source's current position\n"
 		   "  --skip-ddl FILE:POS skip the DDL statement at this binlog position (one that\n"
@@ -42,32 +49,70 @@ static void usage(void)
 		   "  --progress SECONDS  how often to log progress (default 5)\n");
 }
 
-static void log_progress(const struct barge_job *job, const struct barge_worker_status *st)
+static void log_progress(const struct barge_record *r)
 {
-	if (st->stage == BARGE_STAGE_LOADING || st->stage == BARGE_STAGE_DUMPING) {
-		double pct = st->rows_estimated ? 100.0 * (double)st->rows_done /
-							  (double)st->rows_estimated
-						: 0.0;
+	if (r->stage == BARGE_STAGE_LOADING || r->stage == BARGE_STAGE_DUMPING) {
+		double pct = r->progress.rows_total ? 100.0 * (double)r->progress.rows_done /
+							    (double)r->progress.rows_total
+						    : 0.0;
 
-		barge_log(BARGE_LOG_INFO, job->name,
+		barge_log(BARGE_LOG_INFO, r->name,
 			  "%s: %llu of ~%llu rows (%.0f%%), %.1f MiB, %.0f rows/s, ETA %llds",
-			  barge_stage_name(st->stage), (unsigned long long)st->rows_done,
-			  (unsigned long long)st->rows_estimated, pct > 100 ? 100 : pct,
-			  (double)st->bytes_done / 1048576.0, st->rows_per_sec,
-			  (long long)st->eta_seconds);
-	} else if (st->stage == BARGE_STAGE_SYNCING) {
-		char pos[300];
-
-		barge_position_format(&st->applied, pos, sizeof pos);
-		barge_log(BARGE_LOG_INFO, job->name, "Syncing: applied up to %s, lag %llds", pos,
-			  (long long)st->lag_seconds);
+			  barge_stage_name(r->stage), (unsigned long long)r->progress.rows_done,
+			  (unsigned long long)r->progress.rows_total, pct > 100 ? 100 : pct,
+			  (double)r->progress.bytes_done / 1048576.0, r->progress.rate,
+			  (long long)r->progress.eta_seconds);
+	} else if (r->stage == BARGE_STAGE_SYNCING) {
+		barge_log(BARGE_LOG_INFO, r->name, "Syncing: %s, lag %.0fs",
+			  r->status ? r->status : "", r->lag_seconds);
 	}
+}
+
+/* What each job came to, for the end of `run --once` and of a stopped controller. */
+static void report(struct barge_store *s, const char *const *paths, size_t n_paths)
+{
+	struct barge_record *recs = NULL;
+	struct barge_jobset *set = NULL;
+	struct barge_diags diags = {0};
+	struct barge_err err = {0};
+	size_t n = 0;
+
+	if (n_paths)
+		barge_jobset_load(paths, n_paths, &set, &diags, &err);
+	barge_diags_dispose(&diags);
+	if (barge_store_list(s, &recs, &n, &err) == 0) {
+		for (size_t i = 0; i < n; i++) {
+			const struct barge_record *r = &recs[i];
+
+			if (set && !barge_jobset_find(set, r->name))
+				continue;
+			if (r->stage == BARGE_STAGE_FINISHED)
+				out_printf("%s: finished: %llu rows copied\n", r->name,
+					   (unsigned long long)r->progress.rows_done);
+			else if (r->stage == BARGE_STAGE_FAILED) {
+				err_printf("%s: Failed: %s: %s\n", r->name,
+					   r->error.code ? r->error.code : "",
+					   r->error.message ? r->error.message : "");
+				if (r->error.position)
+					err_printf("  at binlog position %s\n", r->error.position);
+				if (r->error.statement)
+					err_printf("  statement: %s\n", r->error.statement);
+				err_printf("  fix the cause, then: barge restart %s\n", r->name);
+			} else {
+				out_printf("%s: %s%s%s\n", r->name, barge_stage_name(r->stage),
+					   r->status ? ": " : "", r->status ? r->status : "");
+			}
+		}
+	}
+	barge_records_free(recs, n);
+	barge_jobset_free(set);
 }
 
 int cmd_run(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{"once", no_argument, NULL, 'o'},
+		{"store", required_argument, NULL, 'S'},
 		{"replace-conflicts", no_argument, NULL, 'r'},
 		{"skip-ddl", required_argument, NULL, 's'},
 		{"log-level", required_argument, NULL, 'l'},
@@ -75,20 +120,20 @@ int cmd_run(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	struct barge_diags diags = {0};
+	struct barge_controller_opts copts = {0};
+	struct barge_controller *ctl = NULL;
 	struct barge_err err = {0};
-	struct barge_jobset *set = NULL;
-	struct barge_worker **workers = NULL;
-	struct barge_worker_opts wopts = {0};
 	int once = 0, level = BARGE_LOG_INFO, progress_s = 5, opt, status = BARGE_EXIT_OK;
 	time_t last_progress;
+	bool seen_busy = false;
 
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'o': once = 1; break;
-		case 'r': wopts.replace_conflicts = true; break;
-		case 's': wopts.skip_ddl_at = optarg; break;
+		case 'S': copts.store_url = optarg; break;
+		case 'r': copts.replace_conflicts = true; break;
+		case 's': copts.skip_ddl_at = optarg; break;
 		case 'l':
 			level = out_log_level_parse(optarg);
 			if (level < 0) {
@@ -101,100 +146,48 @@ int cmd_run(int argc, char **argv)
 		default: return BARGE_EXIT_ERROR;
 		}
 	}
-	(void)once; /* the store-driven controller is `barge run` without paths */
-	if (optind >= argc) {
-		err_printf("barge run: give the job files or directories to run\n");
-		return BARGE_EXIT_ERROR;
-	}
 	out_log_init((enum barge_log_level)level);
-	if (barge_jobset_load((const char *const *)argv + optind, (size_t)(argc - optind), &set,
-			      &diags, &err) != 0) {
-		for (size_t i = 0; i < diags.count; i++) {
-			char *line = barge_diag_format(&diags.items[i]);
-
-			err_printf("%s\n", line);
-			free(line);
-		}
-		barge_diags_dispose(&diags);
-		return out_error(&err);
-	}
+	copts.paths = (const char *const *)argv + optind;
+	copts.n_paths = (size_t)(argc - optind);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	workers = calloc(set->count + 1, sizeof *workers);
-	for (size_t i = 0; i < set->count; i++) {
-		if (set->jobs[i]->state == BARGE_DESIRED_PAUSED) {
-			barge_log(BARGE_LOG_INFO, set->jobs[i]->name, "paused in its file; not run");
-			continue;
-		}
-		if (barge_worker_start(set->jobs[i], &wopts, &workers[i], &err) != 0) {
-			out_error(&err);
-			status = BARGE_EXIT_ERROR;
-		}
-	}
+	if (barge_controller_open(&copts, &ctl, &err))
+		return out_error(&err);
 	last_progress = time(NULL);
-	for (;;) {
-		bool all_done = true, stopping = stop_requested;
+	while (!stop_requested) {
+		bool busy = false;
+		int rc = barge_controller_pass(ctl, &busy, &err);
 
-		for (size_t i = 0; i < set->count; i++) {
-			if (!workers[i])
-				continue;
-			if (stopping)
-				barge_worker_request_stop(workers[i]);
-			if (!barge_worker_wait(workers[i], 0))
-				all_done = false;
+		if (rc && copts.n_paths && err.code == BARGE_ECONFIG && once) {
+			status = out_error(&err);
+			break;
 		}
-		if (all_done)
+		if (rc) {
+			barge_log(BARGE_LOG_ERROR, NULL, "%s", err.msg);
+			barge_err_clear(&err);
+		}
+		seen_busy |= busy;
+		if (once && !busy && barge_controller_idle(ctl))
 			break;
 		if (time(NULL) - last_progress >= progress_s) {
+			struct barge_record *recs = NULL;
+			size_t n = 0;
+
 			last_progress = time(NULL);
-			for (size_t i = 0; i < set->count; i++) {
-				struct barge_worker_status st;
-
-				if (!workers[i])
-					continue;
-				barge_worker_status_get(workers[i], &st);
-				log_progress(set->jobs[i], &st);
-				barge_worker_status_dispose(&st);
-			}
+			if (barge_store_list(barge_controller_store(ctl), &recs, &n, &err) == 0)
+				for (size_t i = 0; i < n; i++)
+					log_progress(&recs[i]);
+			barge_err_clear(&err);
+			barge_records_free(recs, n);
 		}
-		usleep(100 * 1000);
+		for (int i = 0; i < 10 && !stop_requested; i++)
+			usleep(100 * 1000);
 	}
-	for (size_t i = 0; i < set->count; i++) {
-		struct barge_worker_status st;
-
-		if (!workers[i])
-			continue;
-		barge_worker_status_get(workers[i], &st);
-		if (st.stage == BARGE_STAGE_FINISHED) {
-			out_printf("%s: finished: %llu rows copied\n", set->jobs[i]->name,
-				   (unsigned long long)st.rows_done);
-		} else if (st.last_error.code && st.stage == BARGE_STAGE_FAILED) {
-			char pos[300];
-
-			out_error(&st.last_error);
-			barge_position_format(&st.last_error_position, pos, sizeof pos);
-			if (st.last_error_position.binlog_name[0])
-				err_printf("  at binlog position %s\n", pos);
-			if (st.last_error_sql)
-				err_printf("  statement: %s\n", st.last_error_sql);
-			status = BARGE_EXIT_ERROR;
-		} else if (st.stage == BARGE_STAGE_SYNCING && stop_requested) {
-			char pos[300];
-
-			barge_position_format(&st.applied, pos, sizeof pos);
-			out_printf("%s: stopped cleanly; applied up to %s\n", set->jobs[i]->name, pos);
-		} else if (0) {
-			out_error(&st.last_error);
-			status = BARGE_EXIT_ERROR;
-		} else {
-			err_printf("barge run: job %s stopped in stage %s\n", set->jobs[i]->name,
-				   barge_stage_name(st.stage));
-			status = BARGE_EXIT_ERROR;
-		}
-		barge_worker_status_dispose(&st);
-		barge_worker_free(workers[i]);
-	}
-	free(workers);
-	barge_jobset_free(set);
+	(void)seen_busy;
+	barge_controller_stop(ctl);
+	report(barge_controller_store(ctl), copts.paths, copts.n_paths);
+	if (barge_controller_failed(ctl))
+		status = BARGE_EXIT_ERROR;
+	barge_controller_free(ctl);
 	return status;
 }

@@ -15,17 +15,9 @@ static int not_yet(int argc, char **argv)
 		out_printf("\nThis command is not implemented yet.\n");
 		return BARGE_EXIT_OK;
 	}
-	err_printf("barge %s: not implemented yet; this version can only validate job files "
-		   "(barge validate)\n",
+	err_printf("barge %s: not implemented yet\n",
 		   argv[0]);
 	return BARGE_EXIT_ERROR;
 }
 
 int cmd_check(int argc, char **argv) { return not_yet(argc, argv); }
-int cmd_plan(int argc, char **argv) { return not_yet(argc, argv); }
-int cmd_apply(int argc, char **argv) { return not_yet(argc, argv); }
-int cmd_status(int argc, char **argv) { return not_yet(argc, argv); }
-int cmd_pause(int argc, char **argv) { return not_yet(argc, argv); }
-int cmd_resume(int argc, char **argv) { return not_yet(argc, argv); }
-int cmd_restart(int argc, char **argv) { return not_yet(argc, argv); }
-int cmd_delete(int argc, char **argv) { return not_yet(argc, argv); }

@@ -75,6 +75,13 @@ const char *th_barge_bin(void)
 
 	if (!bin || access(bin, X_OK) != 0)
 		TEST_FAILF("BARGE_BIN does not name the barge executable (got %s)", bin ? bin : "unset");
+	/* every test binary records its jobs in a store of its own */
+	if (!getenv("BARGE_STORE")) {
+		char url[1100];
+
+		snprintf(url, sizeof url, "dir:%s/store", th_tmpdir());
+		setenv("BARGE_STORE", url, 1);
+	}
 	return bin;
 }
 

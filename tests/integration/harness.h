@@ -73,7 +73,8 @@ long long th_compare_tables(const struct th_server *a, const char *db_a, const c
 /* A scratch directory for this test binary (removed when it exits successfully). */
 const char *th_tmpdir(void);
 
-/* Path of the barge executable under test (from BARGE_BIN, set by CTest). */
+/* Path of the barge executable under test (from BARGE_BIN, set by CTest).  Also points
+ * BARGE_STORE at a store of this test binary's own (under th_tmpdir()) unless it is set. */
 const char *th_barge_bin(void);
 
 /*

@@ -569,7 +569,7 @@ TEST(a_duplicate_key_stops_the_job_and_restart_replaces)
 	path = write_job("inc-dup", "all",
 			 "  objects: {allow: [{schema: inc_dup}]}\n"
 			 "  incremental: {workers: 1}\n");
-	pid = start_barge(path, NULL, log);
+	pid = start_barge(path, "--once", log);
 	wait_syncing("inc-dup", pid, log);
 	t = th_connect(&s->target, "inc_dup");
 	th_exec(t, "INSERT INTO d VALUES (7, 'target only')");
@@ -593,7 +593,16 @@ TEST(a_duplicate_key_stops_the_job_and_restart_replaces)
 	}
 	ASSERT_EQ_INT(th_query_int(t, "SELECT COUNT(*) FROM d WHERE id = 8"), 0);
 	/* the seed's Restart: the source's row replaces the target's, and the job goes on */
-	pid = start_barge(path, "--replace-conflicts", log);
+	{
+		char *out = NULL;
+
+		ASSERT_EQ_INT(th_run(&out, NULL, "'%s' restart inc-dup", th_barge_bin()), 0);
+		free(out);
+		ASSERT_EQ_INT(th_run(&out, NULL, "'%s' plan '%s'", th_barge_bin(), path), 2);
+		ASSERT_TRUE(strstr(out, "restart") != NULL);
+		free(out);
+	}
+	pid = start_barge(path, NULL, log);
 	wait_same("inc_dup", "inc_dup", tables);
 	th_exec(c, "INSERT INTO d VALUES (9, 'later')");
 	wait_same("inc_dup", "inc_dup", tables);
@@ -619,7 +628,7 @@ TEST(a_ddl_the_target_refuses_stops_the_job_and_can_be_skipped)
 	c = th_connect(&s->source, "inc_ddlfail");
 	th_exec(c, "CREATE TABLE s (id INT PRIMARY KEY, v VARCHAR(10))");
 	path = write_job("inc-ddlfail", "all", "  objects: {allow: [{schema: inc_ddlfail}]}\n");
-	pid = start_barge(path, NULL, log);
+	pid = start_barge(path, "--once", log);
 	wait_syncing("inc-ddlfail", pid, log);
 	/* the target's table drifted: the column the index is on is gone there */
 	t = th_connect(&s->target, "inc_ddlfail");
@@ -642,8 +651,14 @@ TEST(a_ddl_the_target_refuses_stops_the_job_and_can_be_skipped)
 	snprintf(skip, sizeof skip, "%.*s", (int)(end - at), at);
 	free(text);
 	ASSERT_EQ_INT(th_query_int(t, "SELECT COUNT(*) FROM s"), 0);
-	/* the user applies an equivalent change by hand and skips the statement */
+	/* the user applies an equivalent change by hand, skips the statement and restarts */
 	th_exec(t, "ALTER TABLE s ADD COLUMN v VARCHAR(10), ADD INDEX ix (v)");
+	{
+		char *out = NULL;
+
+		ASSERT_EQ_INT(th_run(&out, NULL, "'%s' restart inc-ddlfail", th_barge_bin()), 0);
+		free(out);
+	}
 	{
 		const struct th_servers *sv = th_servers();
 		char e1[128], e2[128];

@@ -1,0 +1,631 @@
+/*
+ * reconcile.c — the controller (see reconcile.h).
+ */
+#include "engine/reconcile.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "engine/checkpoint.h"
+#include "engine/db.h"
+#include "engine/jobset.h"
+#include "engine/lifecycle.h"
+#include "engine/log.h"
+#include "engine/plan.h"
+#include "engine/store.h"
+#include "engine/webhook.h"
+
+#define STOP_WAIT_MS 120000
+
+static void set_text(char **dst, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void set_text(char **dst, const char *fmt, ...)
+{
+	va_list ap;
+
+	free(*dst);
+	va_start(ap, fmt);
+	if (vasprintf(dst, fmt, ap) < 0)
+		abort();
+	va_end(ap);
+}
+#define BACKOFF_MAX_S 60
+
+struct run {
+	char *name;
+	struct barge_job *job;      /* the spec the worker runs (or last ran) */
+	struct barge_worker *w;
+	enum barge_stage seen;      /* the stage last recorded, for stage events */
+	int seen_error;             /* the error code last posted */
+	bool lag_over;
+	double retry_at;            /* > 0: start the worker again at this time */
+	unsigned backoff;
+};
+
+struct barge_controller {
+	struct barge_controller_opts opts;
+	struct barge_store *store;
+	struct barge_jobset *set;
+	struct run *runs;
+	size_t n_runs;
+	struct barge_notifier *notifier;
+	size_t failed;
+};
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static struct run *run_get(struct barge_controller *c, const char *name)
+{
+	for (size_t i = 0; i < c->n_runs; i++)
+		if (!strcmp(c->runs[i].name, name))
+			return &c->runs[i];
+	c->runs = barge_xrealloc(c->runs, (c->n_runs + 1) * sizeof *c->runs);
+	memset(&c->runs[c->n_runs], 0, sizeof *c->runs);
+	c->runs[c->n_runs].name = barge_xstrdup(name);
+	c->runs[c->n_runs].seen = (enum barge_stage)-1;
+	return &c->runs[c->n_runs++];
+}
+
+/* A job from a record's spec (when no files are given): the spec is a job file's spec. */
+static struct barge_job *job_from_record(const struct barge_record *r, struct barge_err *err)
+{
+	struct barge_jobset *set = NULL;
+	struct barge_diags diags = {0};
+	struct barge_buf doc;
+	struct barge_job *job = NULL;
+
+	if (!r->spec_json) {
+		barge_err_set(err, BARGE_ESTORE, "job %s: the store holds no spec for it", r->name);
+		return NULL;
+	}
+	barge_buf_init(&doc, BARGE_BUF_NOCAP);
+	barge_buf_appendf(&doc, "apiVersion: barge/v1\nkind: MigrationJob\nmetadata: {name: %s}\n"
+			  "spec: %s\n", r->name, r->spec_json);
+	if (barge_jobset_load_buffer(r->name, doc.data, doc.len, &set, &diags, err) == 0 &&
+	    set->count == 1)
+		job = barge_job_dup(set->jobs[0]);
+	else if (!err || !err->code)
+		barge_err_set(err, BARGE_ESTORE, "job %s: the stored spec does not load", r->name);
+	barge_jobset_free(set);
+	barge_diags_dispose(&diags);
+	barge_buf_dispose(&doc);
+	return job;
+}
+
+/* ---- writing records: compare-and-swap, retried over a fresh copy ---- */
+
+static void copy_acted(struct barge_record *dst, const struct barge_record *src)
+{
+	struct barge_record tmp;
+
+	barge_record_copy(&tmp, src);
+	free(dst->acted_spec_json);
+	dst->acted_spec_json = tmp.acted_spec_json;
+	tmp.acted_spec_json = NULL;
+	dst->acted_generation = tmp.acted_generation;
+	dst->stage = tmp.stage;
+	dst->paused_from = tmp.paused_from;
+	free(dst->status);
+	dst->status = tmp.status;
+	tmp.status = NULL;
+	dst->progress = tmp.progress;
+	dst->lag_seconds = tmp.lag_seconds;
+	free(dst->error.code);
+	free(dst->error.message);
+	free(dst->error.position);
+	free(dst->error.statement);
+	dst->error = tmp.error;
+	memset(&tmp.error, 0, sizeof tmp.error);
+	free(dst->webhook.last_failure);
+	dst->webhook = tmp.webhook;
+	tmp.webhook.last_failure = NULL;
+	barge_record_dispose(&tmp);
+}
+
+/* Save r's acted half (and, with spec, its desired half from the file). */
+static int save(struct barge_controller *c, struct barge_record *r, const struct barge_job *spec,
+		struct barge_err *err)
+{
+	for (int attempt = 0; attempt < 5; attempt++) {
+		struct barge_record fresh;
+		int rc;
+
+		if (spec)
+			barge_record_set_spec(r, spec);
+		rc = barge_store_put(c->store, r, err);
+		if (rc != BARGE_ESTORE_LOCKED)
+			return rc;
+		/* someone (apply, pause...) wrote the desired half meanwhile: keep theirs */
+		barge_err_clear(err);
+		rc = barge_store_get(c->store, r->name, &fresh, err);
+		if (rc == BARGE_ENOTFOUND && r->version == 0)
+			continue;
+		if (rc)
+			return rc;
+		copy_acted(&fresh, r);
+		barge_record_dispose(r);
+		*r = fresh;
+	}
+	return barge_err_set(err, BARGE_ESTORE_LOCKED, "job %s: its record keeps changing", r->name);
+}
+
+/* ---- webhooks ---- */
+
+static void post(struct barge_controller *c, struct run *run, unsigned kind,
+		 const struct barge_record *r, const char *previous)
+{
+	struct barge_webhook_event ev = {0};
+	char *base;
+
+	if (!run->job || !run->job->n_notify)
+		return;
+	if (!c->notifier)
+		c->notifier = barge_notifier_new(NULL);
+	ev.kind = kind;
+	ev.job = r->name;
+	ev.stage = barge_stage_name(r->stage);
+	ev.previous_stage = previous;
+	if (r->error.code) {
+		ev.error_code = 0;
+		for (int i = 1; i < 100; i++)
+			if (!strcmp(barge_err_name(-i), r->error.code)) {
+				ev.error_code = -i;
+				break;
+			}
+		ev.error_message = r->error.message;
+		ev.error_position = r->error.position;
+		ev.error_sql = r->error.statement;
+	}
+	ev.lag_seconds = (int64_t)r->lag_seconds;
+	ev.lag_over = run->lag_over;
+	ev.rows_done = r->progress.rows_done;
+	ev.rows_estimated = r->progress.rows_total;
+	base = barge_job_base_dir(run->job);
+	barge_notifier_post(c->notifier, run->job->notify, run->job->n_notify, base, &ev);
+	free(base);
+}
+
+/* ---- workers ---- */
+
+static int start_worker(struct barge_controller *c, struct run *run, const struct barge_job *job,
+			bool replace_conflicts, struct barge_err *err)
+{
+	struct barge_worker_opts o = {0};
+
+	if (job != run->job) {
+		barge_job_free(run->job);
+		run->job = barge_job_dup(job);
+	}
+	o.replace_conflicts = replace_conflicts || c->opts.replace_conflicts;
+	o.skip_ddl_at = c->opts.skip_ddl_at;
+	run->retry_at = 0;
+	return barge_worker_start(run->job, &o, &run->w, err);
+}
+
+static void stop_worker(struct run *run)
+{
+	if (!run->w)
+		return;
+	barge_worker_request_stop(run->w);
+	if (!barge_worker_wait(run->w, STOP_WAIT_MS))
+		barge_log(BARGE_LOG_WARN, run->name, "the worker did not stop within %d s",
+			  STOP_WAIT_MS / 1000);
+	barge_worker_free(run->w);
+	run->w = NULL;
+}
+
+/* Remove the job's checkpoints from its target (a deleted job starts from scratch). */
+static void forget_checkpoints(const struct barge_job *job)
+{
+	struct barge_db *tgt = NULL;
+	struct barge_err err = {0};
+	char *base = barge_job_base_dir(job);
+
+	if (barge_db_connect(&job->target, BARGE_DB_TARGET, base, NULL, &tgt, &err) == 0 &&
+	    barge_ckpt_forget_job(tgt, job->target.meta_schema, job->name, &err) == 0)
+		barge_log(BARGE_LOG_INFO, job->name, "checkpoints removed from the target");
+	else
+		barge_log(BARGE_LOG_WARN, job->name, "could not remove its checkpoints: %s", err.msg);
+	barge_db_close(tgt);
+	free(base);
+}
+
+/* Copy a worker's status into the record; handle its end. */
+static void sync_status(struct barge_controller *c, struct run *run, struct barge_record *r)
+{
+	struct barge_worker_status st;
+	char pos[300];
+
+	barge_worker_status_get(run->w, &st);
+	r->stage = st.stage;
+	r->progress.rows_done = st.rows_done;
+	r->progress.rows_total = st.rows_estimated;
+	r->progress.bytes_done = st.bytes_done;
+	r->progress.rate = st.rows_per_sec;
+	r->progress.eta_seconds = st.eta_seconds;
+	r->lag_seconds = st.stage == BARGE_STAGE_SYNCING ? (double)st.lag_seconds : -1;
+	free(r->status);
+	r->status = NULL;
+	if (st.stage == BARGE_STAGE_SYNCING) {
+		barge_position_format(&st.applied, pos, sizeof pos);
+		set_text(&r->status, "applied up to %s%s", pos,
+			       st.safe_mode ? " (safe mode)" : "");
+	}
+	if (st.last_error.code) {
+		barge_position_format(&st.last_error_position, pos, sizeof pos);
+		barge_record_set_error(r, &st.last_error,
+				       st.last_error_position.binlog_name[0] ? pos : NULL,
+				       st.last_error_sql, barge_store_now_ms());
+	} else if (st.stage != BARGE_STAGE_FAILED) {
+		barge_record_set_error(r, NULL, NULL, NULL, 0);
+	}
+	if (!st.running) {
+		bool retry = st.stage == BARGE_STAGE_FAILED && barge_err_retryable(&st.last_error);
+
+		barge_worker_free(run->w);
+		run->w = NULL;
+		if (retry) {
+			run->backoff = run->backoff ? run->backoff * 2 : 1;
+			if (run->backoff > BACKOFF_MAX_S)
+				run->backoff = BACKOFF_MAX_S;
+			run->retry_at = now_s() + run->backoff;
+			r->stage = r->stage == BARGE_STAGE_FAILED ? BARGE_STAGE_PRECHECKING : r->stage;
+			set_text(&r->status, "retrying in %us: %s", run->backoff,
+				       st.last_error.msg);
+			barge_log(BARGE_LOG_WARN, run->name, "%s", r->status);
+		}
+	}
+	/* webhooks for what changed */
+	if (run->seen != r->stage) {
+		const char *prev = (int)run->seen >= 0 ? barge_stage_name(run->seen) : NULL;
+
+		post(c, run, r->stage == BARGE_STAGE_FINISHED ? BARGE_NOTIFY_FINISH : BARGE_NOTIFY_STAGE,
+		     r, prev);
+		run->seen = r->stage;
+	}
+	if (st.last_error.code && st.last_error.code != run->seen_error) {
+		post(c, run, BARGE_NOTIFY_ERROR, r, NULL);
+		run->seen_error = st.last_error.code;
+	}
+	for (size_t i = 0; run->job && i < run->job->n_notify; i++) {
+		uint64_t limit = run->job->notify[i].lag_threshold_ms;
+		bool over = limit && st.lag_seconds >= 0 && (uint64_t)st.lag_seconds * 1000 > limit;
+
+		if (limit && over != run->lag_over) {
+			run->lag_over = over;
+			post(c, run, BARGE_NOTIFY_LAG, r, NULL);
+			break;
+		}
+	}
+	if (run->job && run->job->n_notify && c->notifier) {
+		struct barge_webhook_health h;
+
+		barge_notifier_health(c->notifier, r->name, &h);
+		if (h.delivered || h.failed) {
+			r->webhook.last = h.last_failure > h.last_success ? BARGE_DELIVERY_FAILED
+									   : BARGE_DELIVERY_OK;
+			r->webhook.failures = h.failed;
+			free(r->webhook.last_failure);
+			r->webhook.last_failure = h.last_error[0] ? barge_xstrdup(h.last_error) : NULL;
+			r->webhook.last_at_ms = (int64_t)(h.last_failure > h.last_success
+								  ? h.last_failure : h.last_success) * 1000;
+		}
+	}
+	barge_worker_status_dispose(&st);
+}
+
+/* ---- actions ---- */
+
+static const struct barge_job *desired_job(struct barge_controller *c, const struct barge_action *a,
+					   struct barge_job **owned, struct barge_err *err)
+{
+	*owned = NULL;
+	if (a->desired)
+		return a->desired;
+	if (a->record) {
+		*owned = job_from_record(a->record, err);
+		return *owned;
+	}
+	(void)c;
+	return NULL;
+}
+
+static int act(struct barge_controller *c, const struct barge_action *a, struct barge_err *err)
+{
+	struct run *run = run_get(c, a->job);
+	struct barge_record r;
+	struct barge_job *owned = NULL;
+	const struct barge_job *job;
+	int rc = 0;
+
+	if (a->kind == BARGE_ACTION_NOTHING)
+		return 0;
+	job = desired_job(c, a, &owned, err);
+	if (!job && a->kind != BARGE_ACTION_DELETE)
+		return err->code ? err->code : BARGE_EINVAL;
+	if (a->record)
+		barge_record_copy(&r, a->record);
+	else
+		barge_record_init(&r, a->job);
+	barge_log(BARGE_LOG_INFO, a->job, "%s: %s", barge_action_name(a->kind), a->reason);
+	switch (a->kind) {
+	case BARGE_ACTION_CREATE:
+		r.stage = BARGE_STAGE_NEW;
+		rc = save(c, &r, job, err);
+		break;
+	case BARGE_ACTION_START:
+	case BARGE_ACTION_RESUME:
+	case BARGE_ACTION_RESTART: {
+		bool restart = a->kind == BARGE_ACTION_RESTART;
+
+		stop_worker(run);
+		if (a->kind != BARGE_ACTION_RESUME)
+			r.acted_generation = r.desired_generation > job->restart_generation
+						     ? r.desired_generation : job->restart_generation;
+		free(r.acted_spec_json);
+		r.acted_spec_json = r.spec_json ? barge_xstrdup(r.spec_json) : NULL;
+		if (restart)
+			barge_record_set_error(&r, NULL, NULL, NULL, 0);
+		if (restart && job->state == BARGE_DESIRED_PAUSED) {
+			r.stage = BARGE_STAGE_PAUSED;
+			r.paused_from = BARGE_STAGE_PRECHECKING;
+		} else {
+			run->backoff = 0;
+			rc = start_worker(c, run, job, restart, err);
+			r.stage = BARGE_STAGE_PRECHECKING;
+		}
+		if (rc == 0)
+			rc = save(c, &r, a->desired, err);
+		break;
+	}
+	case BARGE_ACTION_PAUSE:
+		stop_worker(run);
+		run->retry_at = 0;
+		if (r.stage != BARGE_STAGE_PAUSED)
+			r.paused_from = r.stage;
+		r.stage = BARGE_STAGE_PAUSED;
+		rc = save(c, &r, a->desired, err);
+		break;
+	case BARGE_ACTION_UPDATE_LIVE:
+		if (run->w || barge_stage_is_live(r.stage)) {
+			free(r.acted_spec_json);
+			r.acted_spec_json = a->desired ? NULL : (r.spec_json ? barge_xstrdup(r.spec_json) : NULL);
+		}
+		rc = save(c, &r, a->desired, err);
+		if (rc == 0 && a->desired && (run->w || barge_stage_is_live(r.stage))) {
+			free(r.acted_spec_json);
+			r.acted_spec_json = r.spec_json ? barge_xstrdup(r.spec_json) : NULL;
+			rc = save(c, &r, NULL, err);
+		}
+		break;
+	case BARGE_ACTION_UPDATE_RESTART:
+		rc = save(c, &r, a->desired, err);
+		if (rc == 0 && (run->w || barge_stage_is_live(r.stage))) {
+			barge_log(BARGE_LOG_INFO, a->job, "restarting its worker for the new spec");
+			stop_worker(run);
+			rc = start_worker(c, run, job, false, err);
+			free(r.acted_spec_json);
+			r.acted_spec_json = r.spec_json ? barge_xstrdup(r.spec_json) : NULL;
+			if (rc == 0)
+				rc = save(c, &r, NULL, err);
+		}
+		break;
+	case BARGE_ACTION_DELETE:
+		stop_worker(run);
+		run->retry_at = 0;
+		if (job)
+			forget_checkpoints(job);
+		else if (run->job)
+			forget_checkpoints(run->job);
+		r.stage = BARGE_STAGE_DELETED;
+		post(c, run, BARGE_NOTIFY_STAGE, &r, barge_stage_name(a->record ? a->record->stage
+										   : BARGE_STAGE_NEW));
+		rc = barge_store_delete(c->store, a->job, 0, err);
+		if (rc == BARGE_ENOTFOUND) {
+			barge_err_clear(err);
+			rc = 0;
+		}
+		break;
+	default:
+		break;
+	}
+	barge_record_dispose(&r);
+	barge_job_free(owned);
+	return rc;
+}
+
+/* ---- the pass ---- */
+
+int barge_controller_open(const struct barge_controller_opts *opts, struct barge_controller **out,
+			  struct barge_err *err)
+{
+	struct barge_controller *c = barge_xcalloc(1, sizeof *c);
+	char *url = NULL;
+	int rc = 0;
+
+	c->opts = *opts;
+	if (!opts->store_url)
+		rc = barge_store_default_url(&url, err);
+	if (rc == 0)
+		rc = barge_store_open(opts->store_url ? opts->store_url : url, &c->store, err);
+	if (rc == 0)
+		rc = barge_store_lock(c->store, err);
+	free(url);
+	if (rc) {
+		barge_controller_free(c);
+		return rc;
+	}
+	*out = c;
+	return 0;
+}
+
+int barge_controller_pass(struct barge_controller *c, bool *busy, struct barge_err *err)
+{
+	struct barge_record *recs = NULL;
+	size_t n = 0;
+	struct barge_plan plan = {0};
+	int rc = 0, load_rc = 0;
+
+	if (c->opts.n_paths) {
+		struct barge_jobset *set = NULL;
+		struct barge_diags diags = {0};
+
+		load_rc = barge_jobset_load(c->opts.paths, c->opts.n_paths, &set, &diags, err);
+		if (load_rc == 0) {
+			barge_jobset_free(c->set);
+			c->set = set;
+		} else {
+			for (size_t i = 0; i < diags.count; i++) {
+				char *line = barge_diag_format(&diags.items[i]);
+
+				barge_log(BARGE_LOG_ERROR, NULL, "%s", line);
+				free(line);
+			}
+			barge_log(BARGE_LOG_ERROR, NULL, "the job files do not load; the jobs stay "
+				  "as they are until they do");
+		}
+		barge_diags_dispose(&diags);
+	}
+	rc = barge_store_list(c->store, &recs, &n, err);
+	if (rc == 0 && (!c->opts.n_paths || c->set))
+		rc = barge_plan_compute_jobset(c->opts.n_paths ? c->set : NULL, recs, n, &plan, err);
+	for (size_t i = 0; rc == 0 && i < plan.count; i++) {
+		struct barge_err e = {0};
+
+		if (act(c, &plan.actions[i], &e))
+			barge_log(BARGE_LOG_ERROR, plan.actions[i].job, "%s: %s",
+				  barge_action_name(plan.actions[i].kind), e.msg);
+	}
+	barge_plan_dispose(&plan);
+	barge_records_free(recs, n);
+	recs = NULL;
+	n = 0;
+
+	/* status of every worker, and jobs left without one */
+	if (rc == 0)
+		rc = barge_store_list(c->store, &recs, &n, err);
+	c->failed = 0;
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		struct barge_record *r = &recs[i];
+		struct run *run = run_get(c, r->name);
+		struct barge_err e = {0};
+
+		if (!run->w && barge_stage_is_live(r->stage) &&
+		    (run->retry_at == 0 || now_s() >= run->retry_at)) {
+			struct barge_job *job = NULL;
+			const struct barge_job *j = c->set && c->opts.n_paths
+							    ? barge_jobset_find(c->set, r->name) : NULL;
+
+			if (!j)
+				j = job = job_from_record(r, &e);
+			if (j) {
+				barge_log(BARGE_LOG_INFO, r->name, "%s: starting its worker (%s)",
+					  barge_stage_name(r->stage),
+					  run->retry_at ? "retry" : "it has none: resuming");
+				if (start_worker(c, run, j, false, &e))
+					barge_log(BARGE_LOG_ERROR, r->name, "%s", e.msg);
+			}
+			barge_job_free(job);
+		}
+		if (run->w) {
+			sync_status(c, run, r);
+			if (save(c, r, NULL, &e))
+				barge_log(BARGE_LOG_ERROR, r->name, "record: %s", e.msg);
+		}
+		if (r->stage == BARGE_STAGE_FAILED)
+			c->failed++;
+	}
+	barge_records_free(recs, n);
+	if (busy) {
+		*busy = false;
+		for (size_t i = 0; i < c->n_runs; i++)
+			if (c->runs[i].w || c->runs[i].retry_at > 0)
+				*busy = true;
+	}
+	if (rc == 0 && load_rc)
+		rc = load_rc;
+	return rc;
+}
+
+bool barge_controller_idle(struct barge_controller *c)
+{
+	for (size_t i = 0; i < c->n_runs; i++) {
+		struct barge_worker_status st;
+		bool live;
+
+		if (c->runs[i].retry_at > 0)
+			return false;
+		if (!c->runs[i].w)
+			continue;
+		barge_worker_status_get(c->runs[i].w, &st);
+		live = st.running;
+		barge_worker_status_dispose(&st);
+		if (live)
+			return false;
+	}
+	return true;
+}
+
+struct barge_store *barge_controller_store(struct barge_controller *c)
+{
+	return c->store;
+}
+
+size_t barge_controller_failed(struct barge_controller *c)
+{
+	return c->failed;
+}
+
+void barge_controller_stop(struct barge_controller *c)
+{
+	struct barge_record *recs = NULL;
+	size_t n = 0;
+	struct barge_err err = {0};
+
+	for (size_t i = 0; i < c->n_runs; i++)
+		if (c->runs[i].w)
+			barge_worker_request_stop(c->runs[i].w);
+	for (size_t i = 0; i < c->n_runs; i++)
+		if (c->runs[i].w)
+			barge_worker_wait(c->runs[i].w, STOP_WAIT_MS);
+	/* record where they stopped; the stage stays live, so the next controller resumes */
+	if (barge_store_list(c->store, &recs, &n, &err) == 0) {
+		for (size_t i = 0; i < n; i++) {
+			struct run *run = run_get(c, recs[i].name);
+
+			if (!run->w)
+				continue;
+			sync_status(c, run, &recs[i]);
+			save(c, &recs[i], NULL, &err);
+		}
+	}
+	barge_records_free(recs, n);
+	if (c->notifier)
+		barge_notifier_drain(c->notifier, 10000);
+}
+
+void barge_controller_free(struct barge_controller *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->n_runs; i++) {
+		barge_worker_free(c->runs[i].w);
+		barge_job_free(c->runs[i].job);
+		free(c->runs[i].name);
+	}
+	free(c->runs);
+	barge_notifier_free(c->notifier);
+	barge_jobset_free(c->set);
+	barge_store_close(c->store);
+	free(c);
+}
