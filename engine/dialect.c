@@ -352,11 +352,11 @@ struct column {
 	size_t name_si;
 	const char *name; /* unquoted */
 	enum col_class cls;
-	int bytes;       /* key bytes of a fixed-size type */
-	long len;        /* the (n) of the type, -1 without */
-	const char *cs;  /* its character set (canonical), NULL for the table's */
+	int bytes;      /* key bytes of a fixed-size type */
+	long len;       /* the (n) of the type, -1 without */
+	const char *cs; /* its character set (canonical), NULL for the table's */
 	bool auto_inc;
-	bool ai_keyed;   /* first column of an index that is kept */
+	bool ai_keyed; /* first column of an index that is kept */
 };
 
 /* An element of the table body: a column, an index or a constraint. */
@@ -383,18 +383,17 @@ struct elem {
 
 /* A table or database option: [DEFAULT] NAME [=] VALUE. */
 struct option {
-	size_t a, b;   /* first and last sig index */
-	size_t name;   /* sig index of the (first) name word */
-	size_t value;  /* sig index of the value, NONE without */
-	char key[64];  /* the name, upper case, words joined by one space */
+	size_t a, b;  /* first and last sig index */
+	size_t name;  /* sig index of the (first) name word */
+	size_t value; /* sig index of the value, NONE without */
+	char key[64]; /* the name, upper case, words joined by one space */
 };
 
 struct rw {
-	const struct barge_dialect_ctx *ctx;
 	struct sql q;
-	struct release tidb;  /* the target's release */
-	bool src_mysql8;      /* bare utf8mb4 means utf8mb4_0900_ai_ci on the source */
-	const char *what;     /* "table `db`.`t`" or "database `db`" */
+	struct release tidb; /* the target's release */
+	bool src_mysql8;     /* bare utf8mb4 means utf8mb4_0900_ai_ci on the source */
+	const char *what;    /* "table `db`.`t`" or "database `db`" */
 	struct barge_dialect_warnings *w;
 	struct barge_err *err;
 	int rc;
@@ -1509,7 +1508,7 @@ static void partition_rules(struct rw *r, size_t si)
 		drop_sigs(r, si, last);
 		return;
 	}
-	if (key && is_punct(r, cols + 1, ')') && below(r, 8, 0)) {
+	if (key && is_punct(r, cols, '(') && is_punct(r, cols + 1, ')') && below(r, 8, 0)) {
 		warnf(r, "PARTITION BY KEY () removed: the table is not partitioned (TiDB before "
 			 "v8.0 needs KEY partitioning columns and would do the same)");
 		drop_sigs(r, si, last);
@@ -1744,7 +1743,7 @@ static int tidb_rewrite(const struct barge_dialect_ctx *ctx, const char *sql, co
 			const char *to_schema, const char *to_table, struct barge_buf *out,
 			struct barge_dialect_warnings *w, struct barge_err *err)
 {
-	struct rw r = {.ctx = ctx, .w = w, .err = err};
+	struct rw r = {.w = w, .err = err};
 	size_t out_len = out->len, warn_count = w->count;
 	const char *rest = NULL;
 	struct barge_buf what;

@@ -82,6 +82,71 @@ TEST(tables_without_secondary_indexes_or_with_foreign_keys_are_unchanged)
 	barge_buf_dispose(&clauses);
 }
 
+/*
+ * The worker rewrites a table, then splits its secondary indexes out to build them after the
+ * load: the rewrite must keep SHOW CREATE TABLE's one-element-per-line layout for that.
+ */
+TEST(tidb_rewrite_keeps_the_layout_split_indexes_reads)
+{
+	const char *mysql8 = "CREATE TABLE `orders` (\n"
+			     "  `id` bigint NOT NULL AUTO_INCREMENT,\n"
+			     "  `note` text COLLATE utf8mb4_0900_ai_ci,\n"
+			     "  `k` int DEFAULT NULL /*!80023 INVISIBLE */,\n"
+			     "  PRIMARY KEY (`id`),\n"
+			     "  KEY `k` (`k`),\n"
+			     "  FULLTEXT KEY `ft` (`note`) /*!50100 WITH PARSER `ngram` */ \n"
+			     ") ENGINE=InnoDB AUTO_INCREMENT=3 DEFAULT CHARSET=utf8mb4 "
+			     "COLLATE=utf8mb4_0900_ai_ci";
+	struct barge_dialect_ctx ctx = {BARGE_DIALECT_TIDB, "5.7.25-TiDB-v6.5.3", "8.0.36"};
+	struct barge_dialect_warnings w = {0};
+	struct barge_err err = {0};
+	struct barge_buf out, table, clauses;
+
+	barge_buf_init(&out, BARGE_BUF_NOCAP);
+	barge_buf_init(&table, BARGE_BUF_NOCAP);
+	barge_buf_init(&clauses, BARGE_BUF_NOCAP);
+	ASSERT_OK(barge_dialect_create_table(&ctx, mysql8, "shop", "orders", &out, &w, &err));
+	ASSERT_EQ_INT(barge_dialect_split_indexes(out.data, &table, &clauses), 1);
+	ASSERT_EQ_STR(table.data, "CREATE TABLE IF NOT EXISTS `shop`.`orders` (\n"
+				  "  `id` bigint NOT NULL AUTO_INCREMENT,\n"
+				  "  `note` text COLLATE utf8mb4_general_ci,\n"
+				  "  `k` int DEFAULT NULL,\n"
+				  "  PRIMARY KEY (`id`) /*T![clustered_index] CLUSTERED */\n"
+				  ") AUTO_INCREMENT=3 DEFAULT CHARSET=utf8mb4 "
+				  "COLLATE=utf8mb4_general_ci");
+	ASSERT_EQ_STR(clauses.data, "KEY `k` (`k`)\n");
+	ASSERT_EQ_INT(w.count, 6);
+	barge_buf_dispose(&out);
+	barge_buf_dispose(&table);
+	barge_buf_dispose(&clauses);
+	barge_dialect_warnings_dispose(&w);
+}
+
+/* A failed rewrite leaves what the caller already had untouched. */
+TEST(failed_tidb_rewrite_leaves_output_and_warnings_alone)
+{
+	struct barge_dialect_ctx ctx = {BARGE_DIALECT_TIDB, "8.0.11-TiDB-v7.5.1", NULL};
+	struct barge_dialect_warnings w = {0};
+	struct barge_err err = {0};
+	struct barge_buf out;
+
+	barge_buf_init(&out, BARGE_BUF_NOCAP);
+	ASSERT_OK(barge_dialect_create_table(&ctx, "CREATE TABLE `a` (`x` int) ENGINE=InnoDB", "s",
+					     "a", &out, &w, &err));
+	ASSERT_EQ_INT(w.count, 1);
+	barge_buf_putc(&out, ';');
+	ASSERT_EQ_INT(barge_dialect_create_table(&ctx,
+						 "CREATE TABLE `b` (`x` int, `g` point) "
+						 "ENGINE=MyISAM",
+						 "s", "b", &out, &w, &err),
+		      BARGE_EDDL);
+	ASSERT_CONTAINS(err.msg, "table `s`.`b`: column `g`: spatial type point");
+	ASSERT_EQ_STR(out.data, "CREATE TABLE IF NOT EXISTS `s`.`a` (`x` int);");
+	ASSERT_EQ_INT(w.count, 1);
+	barge_buf_dispose(&out);
+	barge_dialect_warnings_dispose(&w);
+}
+
 /* ---- tests/data/dialect/tidb.cases ---- */
 
 #define CASE_TEXT 8192
