@@ -90,9 +90,19 @@ static void report(struct barge_store *s, const char *const *paths, size_t n_pat
 				out_printf("%s: finished: %llu rows copied\n", r->name,
 					   (unsigned long long)r->progress.rows_done);
 			else if (r->stage == BARGE_STAGE_FAILED) {
-				err_printf("%s: Failed: %s: %s\n", r->name,
-					   r->error.code ? r->error.code : "",
-					   r->error.message ? r->error.message : "");
+				struct barge_err e = {0};
+				int count = 0;
+				const struct barge_errinfo *all = barge_errinfo_all(&count);
+
+				/* the catalogue's words (the seed's), the detail, what to do */
+				e.code = BARGE_EINVAL;
+				for (int k = 0; k < count && r->error.code; k++)
+					if (!strcmp(all[k].name, r->error.code))
+						e.code = all[k].code;
+				snprintf(e.msg, sizeof e.msg, "%s",
+					 r->error.message ? r->error.message : "");
+				err_printf("%s: Failed\n", r->name);
+				out_error(&e);
 				if (r->error.position)
 					err_printf("  at binlog position %s\n", r->error.position);
 				if (r->error.statement)
@@ -147,6 +157,8 @@ int cmd_run(int argc, char **argv)
 		}
 	}
 	out_log_init((enum barge_log_level)level);
+	/* a batch run gives up on a retryable error after a few tries; a controller never does */
+	copts.max_retries = once ? 3 : 0;
 	copts.paths = (const char *const *)argv + optind;
 	copts.n_paths = (size_t)(argc - optind);
 	signal(SIGINT, on_signal);

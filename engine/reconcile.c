@@ -44,6 +44,7 @@ struct run {
 	bool lag_over;
 	double retry_at;            /* > 0: start the worker again at this time */
 	unsigned backoff;
+	unsigned retries;           /* retryable failures in a row */
 };
 
 struct barge_controller {
@@ -270,11 +271,15 @@ static void sync_status(struct barge_controller *c, struct run *run, struct barg
 		barge_record_set_error(r, NULL, NULL, NULL, 0);
 	}
 	if (!st.running) {
-		bool retry = st.stage == BARGE_STAGE_FAILED && barge_err_retryable(&st.last_error);
+		bool retry = st.stage == BARGE_STAGE_FAILED && barge_err_retryable(&st.last_error) &&
+			     (!c->opts.max_retries || run->retries < c->opts.max_retries);
 
 		barge_worker_free(run->w);
 		run->w = NULL;
+		if (st.stage != BARGE_STAGE_FAILED)
+			run->retries = 0;
 		if (retry) {
+			run->retries++;
 			run->backoff = run->backoff ? run->backoff * 2 : 1;
 			if (run->backoff > BACKOFF_MAX_S)
 				run->backoff = BACKOFF_MAX_S;
@@ -475,6 +480,7 @@ int barge_controller_pass(struct barge_controller *c, bool *busy, struct barge_e
 	size_t n = 0;
 	struct barge_plan plan = {0};
 	int rc = 0, load_rc = 0;
+	bool acted = false;
 
 	if (c->opts.n_paths) {
 		struct barge_jobset *set = NULL;
@@ -499,6 +505,7 @@ int barge_controller_pass(struct barge_controller *c, bool *busy, struct barge_e
 	rc = barge_store_list(c->store, &recs, &n, err);
 	if (rc == 0 && (!c->opts.n_paths || c->set))
 		rc = barge_plan_compute_jobset(c->opts.n_paths ? c->set : NULL, recs, n, &plan, err);
+	acted = plan.has_drift;
 	for (size_t i = 0; rc == 0 && i < plan.count; i++) {
 		struct barge_err e = {0};
 
@@ -547,7 +554,7 @@ int barge_controller_pass(struct barge_controller *c, bool *busy, struct barge_e
 	}
 	barge_records_free(recs, n);
 	if (busy) {
-		*busy = false;
+		*busy = acted; /* what was done this pass may call for more (create, then start) */
 		for (size_t i = 0; i < c->n_runs; i++)
 			if (c->runs[i].w || c->runs[i].retry_at > 0)
 				*busy = true;

@@ -28,6 +28,7 @@ struct barge_controller_opts {
 	/* for the workers this controller starts (--skip-ddl); replace_conflicts is per restart */
 	const char *skip_ddl_at;
 	bool replace_conflicts;     /* every start replaces conflicting rows (run --replace-conflicts) */
+	unsigned max_retries;       /* retryable failures in a row before Failed; 0 = no limit */
 };
 
 struct barge_controller;
