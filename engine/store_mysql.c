@@ -488,7 +488,8 @@ static int mysql_put(struct barge_store *s, struct barge_record *r, struct barge
 		if (mysql_real_query(m->conn, barge_buf_cstr(&q), q.len) != 0) {
 			if (mysql_errno(m->conn) == ER_DUP_ENTRY)
 				rc = barge_err_set(err, BARGE_ESTORE_LOCKED,
-						   "store: job %s exists already (created since it was read)",
+						   "store: job %s exists already (created since "
+						   "it was read)",
 						   r->name);
 			else
 				rc = fail(m, err, "create a job");

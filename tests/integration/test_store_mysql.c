@@ -172,6 +172,37 @@ TEST(open_creates_the_database_and_table)
 	free(url);
 }
 
+TEST(a_user_with_row_privileges_uses_a_store_made_for_it)
+{
+	const struct th_server *t = &th_servers()->target;
+	char *url = fresh_store("store_dml"), *dml_url;
+	struct barge_store *s = store_suite_open(url); /* the admin creates database and table */
+	struct barge_err err = {0};
+	MYSQL *c = th_connect(t, NULL);
+
+	barge_store_close(s);
+	th_exec(c, "DROP USER IF EXISTS 'store_dml'@'%%'");
+	th_exec(c, "CREATE USER 'store_dml'@'%%' IDENTIFIED BY 'Dml-Store-Pw-1'");
+	th_exec(c, "GRANT SELECT, INSERT, UPDATE, DELETE ON store_dml.* TO 'store_dml'@'%%'");
+	setenv("BARGE_STORE_PASSWORD", "Dml-Store-Pw-1", 1);
+	dml_url = barge_xasprintf("mysql://store_dml@127.0.0.1:%u/store_dml", t->port);
+	s = store_suite_open(dml_url);
+	ASSERT_EQ_UINT(store_suite_put_new(s, "orders"), 1);
+	ASSERT_OK(barge_store_lease_acquire(s, "orders", "ctl-a", 1000, &err));
+	barge_store_close(s);
+	/* a database it may not use or create: the refusal names the store and says why */
+	free(dml_url);
+	dml_url = barge_xasprintf("mysql://store_dml@127.0.0.1:%u/store_dml_missing", t->port);
+	ASSERT_EQ_INT(barge_store_open(dml_url, &s, &err), BARGE_ESTORE);
+	ASSERT_CONTAINS(err.msg, "/store_dml_missing: ");
+	ASSERT_CONTAINS(err.msg, "Access denied");
+	ASSERT_NOT_CONTAINS(err.msg, "Dml-Store-Pw-1");
+	th_exec(c, "DROP USER 'store_dml'@'%%'");
+	mysql_close(c);
+	free(dml_url);
+	free(url);
+}
+
 TEST(two_controllers_share_a_job_through_its_lease)
 {
 	char *url = fresh_store("store_two_controllers");
