@@ -1,7 +1,7 @@
 /*
  * store.c — records, their JSON form, store URLs and the dispatch to a backend (see store.h).
  *
- * The backends live in store_dir.c (and, later, store_mysql.c); this file keeps what they share:
+ * The backends live in store_dir.c and store_mysql.c; this file keeps what they share:
  * the record's document format, so every backend stores the same fields under the same names,
  * and the checks on arguments, so a backend sees only valid job names and owners.
  */
@@ -696,12 +696,7 @@ int barge_store_open(const char *url, struct barge_store **out, struct barge_err
 		return rc;
 	switch (u.kind) {
 	case BARGE_STORE_DIR: rc = barge_store_dir_ops.open(&u, &s, err); break;
-	case BARGE_STORE_MYSQL:
-		rc = barge_err_set(err, BARGE_EUNSUPPORTED,
-				   "store %s: the mysql:// store is not available in this build "
-				   "yet; use dir:PATH",
-				   url);
-		break;
+	case BARGE_STORE_MYSQL: rc = barge_store_mysql_ops.open(&u, &s, err); break;
 	}
 	barge_store_url_dispose(&u);
 	if (rc != 0)

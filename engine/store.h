@@ -12,8 +12,10 @@
  *                               temporary file, fsync'd, renamed over the old one, directory
  *                               fsync'd; files 0600 in a 0700 directory; an flock on PATH/.lock
  *                               held by the one controller that may use the store.
- *   mysql://user@host:port/db   a table set in TiDB or MySQL shared by several controllers
- *                               through leases (parsed here; the backend is not written yet).
+ *   mysql://user@host:port/db   one table (schemas/store.sql) in a TiDB, MySQL or MariaDB
+ *                               database, created when missing, shared by several controllers
+ *                               through leases (store_mysql.c).  The password is taken from
+ *                               $BARGE_STORE_PASSWORD, never from the URL.
  * Without --store, barge_store_default_url() gives $BARGE_STORE, else dir:$XDG_STATE_HOME/barge,
  * else dir:~/.local/state/barge.
  *
@@ -182,11 +184,15 @@ struct barge_store {
 };
 
 extern const struct barge_store_ops barge_store_dir_ops;
+extern const struct barge_store_ops barge_store_mysql_ops;
+
+/* The mysql backend's DDL, identical to schemas/store.sql (static storage). */
+const char *barge_store_mysql_ddl(void);
 
 /*
  * Open the store named by url (see above).  Returns 0 and sets *out (barge_store_close), or
  * BARGE_EUSAGE for a bad URL, BARGE_ESTORE when it cannot be opened (the dir: directory is
- * created, mode 0700, when missing), BARGE_EUNSUPPORTED for mysql:// for now.
+ * created, mode 0700, when missing; so are the mysql:// database and its table).
  */
 int barge_store_open(const char *url, struct barge_store **out, struct barge_err *err);
 
@@ -194,7 +200,8 @@ int barge_store_open(const char *url, struct barge_store **out, struct barge_err
  * Claim the store for this controller, for as long as the store stays open.  Returns 0 (also
  * when this handle holds it already), or BARGE_ESTORE_LOCKED naming the PID and host of the
  * controller that holds it.  Commands other than the controller (apply, pause, status) do not
- * lock: they write through put's compare-and-swap.
+ * lock: they write through put's compare-and-swap.  A mysql:// store is shared by its
+ * controllers through the leases, so there lock claims nothing and returns 0.
  */
 int barge_store_lock(struct barge_store *s, struct barge_err *err);
 

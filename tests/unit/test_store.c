@@ -367,16 +367,53 @@ TEST(bad_store_urls_say_what_is_wrong)
 	}
 }
 
-TEST(mysql_store_is_not_available_yet)
+TEST(mysql_store_failure_names_the_store_not_the_password)
 {
 	struct barge_store *s = NULL;
 	struct barge_err err = {0};
 
-	ASSERT_EQ_INT(barge_store_open("mysql://barge@127.0.0.1:4000/state", &s, &err),
-		      BARGE_EUNSUPPORTED);
-	ASSERT_CONTAINS(err.msg, "mysql:// store is not available");
+	/* nothing listens on port 1: the connection is refused at once */
+	setenv("BARGE_STORE_PASSWORD", "Sup3r-Secret-Store-Pw", 1);
+	ASSERT_EQ_INT(barge_store_open("mysql://barge@127.0.0.1:1/state", &s, &err), BARGE_ESTORE);
+	ASSERT_CONTAINS(err.msg, "store mysql://barge@127.0.0.1:1/state: connect as barge");
+	ASSERT_NOT_CONTAINS(err.msg, "Sup3r-Secret-Store-Pw");
 	ASSERT_TRUE(s == NULL);
+	unsetenv("BARGE_STORE_PASSWORD");
 	ASSERT_EQ_INT(barge_store_open("nope", &s, &err), BARGE_EUSAGE);
+}
+
+static char *read_all(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	long n;
+
+	if (!f)
+		TEST_FAILF("cannot open %s", path);
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	buf = calloc(1, (size_t)n + 1);
+	if (fread(buf, 1, (size_t)n, f) != (size_t)n)
+		TEST_FAILF("cannot read %s", path);
+	fclose(f);
+	return buf;
+}
+
+TEST(mysql_ddl_is_schemas_store_sql)
+{
+	char *file = read_all(BARGE_SOURCE_DIR "/schemas/store.sql");
+	const char *ddl = barge_store_mysql_ddl();
+
+	if (strcmp(file, ddl) != 0) {
+		size_t i = 0;
+
+		while (file[i] && file[i] == ddl[i])
+			i++;
+		TEST_FAILF("engine/store_mysql.c's DDL differs from schemas/store.sql at byte %zu:"
+			   "\n  file: %.60s\n  code: %.60s", i, file + i, ddl + i);
+	}
+	free(file);
 }
 
 TEST(default_store_follows_the_environment)
