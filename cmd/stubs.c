@@ -21,7 +21,6 @@ static int not_yet(int argc, char **argv)
 	return BARGE_EXIT_ERROR;
 }
 
-int cmd_check(int argc, char **argv) { return not_yet(argc, argv); }
 int cmd_plan(int argc, char **argv) { return not_yet(argc, argv); }
 int cmd_apply(int argc, char **argv) { return not_yet(argc, argv); }
 int cmd_status(int argc, char **argv) { return not_yet(argc, argv); }
