@@ -655,6 +655,19 @@ static void check_source_privileges(struct ctx *c, struct barge_check_result *r)
 				where = c->tables[i].schema;
 		}
 	grants_free(g, n);
+	if (c->n_tables == 0) {
+		/* information_schema hides the tables a user may not read */
+		user = grant_user(c->src);
+		fix = barge_xasprintf("Check objects.allow, and grant SELECT on the databases to "
+				      "migrate, e.g. GRANT SELECT,LOCK TABLES,REPLICATION SLAVE,"
+				      "REPLICATION CLIENT ON *.* TO %s",
+				      user);
+		set_result(r, BARGE_CHECK_FAILED, fix,
+			   "the source user sees no table the job selects: SELECT may be missing");
+		free(user);
+		free(fix);
+		return;
+	}
 	if (!missing) {
 		set_result(r, BARGE_CHECK_PASS, NULL,
 			   "SELECT on %zu selected table%s%s%s", c->n_tables,
@@ -938,7 +951,15 @@ static void check_server_id(struct ctx *c, struct barge_check_result *r)
 		      ? "SHOW REPLICAS"
 		      : "SHOW SLAVE HOSTS";
 	if (barge_db_query(c->src, sql, &res, &err) != 0) {
-		set_query_failed(r, &err);
+		if (err.db_errno == 1227) /* MariaDB 10.5+: REPLICATION MASTER ADMIN */
+			set_result(r, BARGE_CHECK_WARNING,
+				   "Grant the source user REPLICATION MASTER ADMIN so this can be "
+				   "checked, or make sure no replica of the source uses this id.",
+				   "server id %u cannot be checked: %s needs a privilege the source "
+				   "user lacks (%s)",
+				   id, sql, err.msg);
+		else
+			set_query_failed(r, &err);
 		return;
 	}
 	while ((row = mysql_fetch_row(res)) != NULL)
@@ -1161,9 +1182,11 @@ static void check_tidb_indexes(struct ctx *c, struct barge_check_result *r)
 static void check_tidb_foreign_keys(struct ctx *c, struct barge_check_result *r)
 {
 	static const char *const sqls[] = {
-		"SELECT CONSTRAINT_SCHEMA, TABLE_NAME, CONSTRAINT_NAME"
-		" FROM information_schema.REFERENTIAL_CONSTRAINTS"
-		" ORDER BY CONSTRAINT_SCHEMA, TABLE_NAME, CONSTRAINT_NAME",
+		/* KEY_COLUMN_USAGE, not TABLE_CONSTRAINTS: MariaDB shows the latter only to
+		 * users with more than SELECT */
+		"SELECT DISTINCT TABLE_SCHEMA, TABLE_NAME, CONSTRAINT_NAME"
+		" FROM information_schema.KEY_COLUMN_USAGE WHERE REFERENCED_TABLE_NAME IS NOT NULL"
+		" ORDER BY TABLE_SCHEMA, TABLE_NAME, CONSTRAINT_NAME",
 		NULL};
 	static const bool by_schema[] = {false};
 
@@ -1203,7 +1226,8 @@ static void check_tidb_objects(struct ctx *c, struct barge_check_result *r)
 	tidb_item(c, r, sqls, by_schema, "%zu trigger(s), routine(s) or event(s) not migrated: %s",
 		  "TiDB supports no triggers, stored procedures, functions or events: move their "
 		  "logic into the application before switching over.",
-		  "no triggers, routines or events");
+		  "no triggers, routines or events (triggers are only visible to a user with "
+		  "the TRIGGER privilege)");
 }
 
 /* A column type with integer display widths dropped ("int(11) unsigned" -> "int unsigned"),
