@@ -214,8 +214,8 @@ int barge_grant_parse(const char *line, struct barge_grant *out)
 		}
 		break;
 	}
-	if (!keyword_at(p, "ON"))
-		return 0; /* GRANT role TO user, GRANT PROXY ... */
+	if (!keyword_at(p, "ON") || privs == 0)
+		return 0; /* GRANT role TO user, GRANT PROXY, USAGE, column privileges */
 	p = skip_space(p + 2);
 	if (keyword_at(p, "FUNCTION") || keyword_at(p, "PROCEDURE") || keyword_at(p, "PACKAGE"))
 		return 0;
@@ -234,11 +234,6 @@ int barge_grant_parse(const char *line, struct barge_grant *out)
 		/* "ON t": a table of the current database, which SHOW GRANTS never writes */
 		free(schema);
 		return BARGE_EINVAL;
-	}
-	if (privs == 0) {
-		free(schema);
-		free(table);
-		return 0;
 	}
 	out->privs = privs;
 	out->schema = schema;
