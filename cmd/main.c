@@ -10,7 +10,7 @@
 const struct command barge_commands[] = {
 	{"validate", cmd_validate, "PATH...",
 	 "check job files without connecting (schema and semantics; file:line:col errors)"},
-	{"check", cmd_check, "[--json] JOB.yaml", "precheck a job against its live source and target"},
+	{"check", cmd_check, "[--json] JOBFILE...", "precheck a job against its live source and target"},
 	{"plan", cmd_plan, "[--store URL] PATH...",
 	 "show what apply would change; exit 2 when the files differ from the store"},
 	{"apply", cmd_apply, "[--store URL] PATH...", "record the job files as the desired state"},

@@ -242,6 +242,9 @@ int barge_binlog_stream_open(struct barge_db *db, const struct barge_stream_opts
 	mariadb_rpl_optionsv(s->rpl, MARIADB_RPL_START, (unsigned long)(opts->pos ? opts->pos : 4));
 	mariadb_rpl_optionsv(s->rpl, MARIADB_RPL_SERVER_ID, opts->server_id);
 	mariadb_rpl_optionsv(s->rpl, MARIADB_RPL_FLAGS, flags);
+	/* register as a replica (COM_REGISTER_SLAVE) so that SHOW SLAVE HOSTS lists the job's
+	 * server id, which is how the precheck finds a clash before the stream starts */
+	mariadb_rpl_optionsv(s->rpl, MARIADB_RPL_HOST, "barge", (size_t)5);
 	if (mariadb_rpl_open(s->rpl) != 0) {
 		rc = stream_error(s, err, "open the binlog stream");
 		goto done;

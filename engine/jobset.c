@@ -23,6 +23,7 @@
 #include <zlib.h>
 
 #include "engine/buf.h"
+#include "engine/precheck.h"
 #include "engine/secret.h"
 #include "engine/yaml.h"
 #include "rules/rules.h"
@@ -326,12 +327,8 @@ static const char *const safe_names[] = {"auto", "always", "never", NULL};
 static const char *const format_names[] = {"json", "slack", NULL};
 static const char *const notify_event_names[] = {"stage", "error", "lag", "finish", "all", NULL};
 
-/* Precheck items a job may ignore (precheck.c runs them). */
-static const char *const precheck_items[] = {
-	"version", "source_privileges", "target_privileges", "binlog_enabled", "binlog_format",
-	"binlog_row_image", "binlog_row_value_options", "binlog_retention", "start_position",
-	"server_id", "connections", "primary_keys", "tidb_compatibility", "target_tables",
-	"target_space", "all", NULL};
+/* Precheck items a job may ignore: precheck.h lists them. */
+#define precheck_items barge_precheck_item_ids
 
 static bool is_identifierish(const char *s)
 {

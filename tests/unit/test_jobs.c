@@ -212,7 +212,7 @@ TEST(every_key_is_read)
 	ASSERT_EQ_INT(j->notify[1].events, BARGE_NOTIFY_ALL);
 	ASSERT_EQ_INT(j->notify[1].lag_threshold_ms, 30000);
 	ASSERT_EQ_INT(j->n_precheck_ignore, 1);
-	ASSERT_EQ_STR(j->precheck_ignore[0], "primary_keys");
+	ASSERT_EQ_STR(j->precheck_ignore[0], "table-keys");
 	dir = barge_job_base_dir(j);
 	ASSERT_CONTAINS(dir, "tests/data/jobs/valid");
 	free(dir);
