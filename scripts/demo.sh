@@ -49,7 +49,7 @@ export DEMO_SOURCE_PASSWORD=$SOURCE_SRC_PASSWORD DEMO_TARGET_PASSWORD=$TARGET_TG
 echo "== barge validate"
 "$barge" validate "$work/shop.yaml"
 echo "== barge run --once (the job file: $work/shop.yaml)"
-"$barge" run --once --progress 1 "$work/shop.yaml"
+"$barge" run --once --progress 1 --store "dir:$work/store" "$work/shop.yaml"
 
 echo "== source and target, table by table (CHECKSUM TABLE)"
 tables=$(src -N -e "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'shop' ORDER BY 1")

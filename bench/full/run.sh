@@ -79,7 +79,7 @@ record() { # record NAME WALL RSS
 
 for i in $(seq 1 "$repeat"); do
 	fresh_target
-	measure barge "$barge" run --once --log-level warn "$work/job.yaml"
+	measure barge "$barge" run --once --log-level warn --store "dir:$work/store" "$work/job.yaml"
 	verify barge
 	record barge "$wall" "$rss"
 

@@ -1,0 +1,201 @@
+/*
+ * test_control.c — the control plane against real servers: `plan` shows drift (exit 2) and
+ * none once the controller has acted; `pause`, `resume` and `delete` from the command line are
+ * carried out by a running controller; `status --json` shows the stage and never a password;
+ * the store's files are readable by their owner only.
+ */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "tests/integration/harness.h"
+#include "tests/test.h"
+
+static char e1[128], e2[128];
+
+static const char *job_file(const char *state)
+{
+	const struct th_servers *s = th_servers();
+	static char path[1024];
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/ctl.yaml", th_tmpdir());
+	f = fopen(path, "w");
+	if (!f)
+		TEST_FAILF("cannot write %s", path);
+	fprintf(f,
+		"apiVersion: barge/v1\nkind: MigrationJob\nmetadata: {name: ctl-job}\nspec:\n"
+		"  state: %s\n  mode: all\n"
+		"  source: {host: 127.0.0.1, port: %u, user: %s, password: \"${env:BARGE_T_SRC}\"}\n"
+		"  target: {host: 127.0.0.1, port: %u, user: %s, password: \"${env:BARGE_T_TGT}\"}\n"
+		"  objects: {allow: [{schema: ctl_db}]}\n",
+		state, s->source.port, s->source.src_user, s->target.port, s->target.tgt_user);
+	fclose(f);
+	snprintf(e1, sizeof e1, "BARGE_T_SRC=%s", s->source.src_password);
+	snprintf(e2, sizeof e2, "BARGE_T_TGT=%s", s->target.tgt_password);
+	return path;
+}
+
+static int barge(char **out, const char *args)
+{
+	const char *env[] = {e1, e2, NULL};
+
+	return th_run(out, env, "'%s' %s", th_barge_bin(), args);
+}
+
+static char *status_json(void)
+{
+	char *out = NULL;
+
+	ASSERT_EQ_INT(barge(&out, "status --json"), 0);
+	return out;
+}
+
+static void wait_stage(const char *stage)
+{
+	char want[64];
+
+	snprintf(want, sizeof want, "\"stage\": \"%s\"", stage);
+	for (int i = 0; i < 300; i++) {
+		char *out = status_json();
+		bool ok = strstr(out, want) != NULL;
+
+		free(out);
+		if (ok)
+			return;
+		usleep(100000);
+	}
+	{
+		char *out = status_json();
+
+		TEST_FAILF("the job did not reach %s:\n%s", stage, out);
+	}
+}
+
+TEST(plan_apply_run_pause_resume_delete_status)
+{
+	const struct th_servers *s = th_servers();
+	const char *path = job_file("running");
+	char *out = NULL, cmd[1400], log[1100], store[1100];
+	MYSQL *c, *t;
+	pid_t pid;
+	struct stat sb;
+
+	th_fresh_db(&s->source, "ctl_db");
+	t = th_connect(&s->target, NULL);
+	th_exec(t, "DROP DATABASE IF EXISTS ctl_db");
+	c = th_connect(&s->source, "ctl_db");
+	th_exec(c, "CREATE TABLE a (id INT PRIMARY KEY)");
+	th_exec(c, "INSERT INTO a VALUES (1)");
+
+	/* a new job is drift; apply records it; plan still shows the start to come */
+	snprintf(cmd, sizeof cmd, "plan '%s'", path);
+	ASSERT_EQ_INT(barge(&out, cmd), 2);
+	ASSERT_TRUE(strstr(out, "ctl-job") && strstr(out, "create"));
+	free(out);
+	snprintf(cmd, sizeof cmd, "apply '%s'", path);
+	ASSERT_EQ_INT(barge(&out, cmd), 0);
+	free(out);
+	out = status_json();
+	ASSERT_TRUE(strstr(out, "\"stage\": \"New\"") != NULL);
+	free(out);
+
+	/* the controller, following the store's desired state */
+	snprintf(log, sizeof log, "%s/ctl.log", th_tmpdir());
+	pid = fork();
+	if (pid == 0) {
+		char *argv[] = {(char *)th_barge_bin(), "run", NULL};
+		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+
+		putenv(e1);
+		putenv(e2);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	wait_stage("Syncing");
+	snprintf(cmd, sizeof cmd, "plan '%s'", path);
+	ASSERT_EQ_INT(barge(&out, cmd), 0);
+	free(out);
+
+	/* pause from the command line: the controller stops the job; plan shows the drift from
+	 * the file, which still says running */
+	ASSERT_EQ_INT(barge(&out, "pause ctl-job"), 0);
+	free(out);
+	wait_stage("Paused");
+	th_exec(c, "INSERT INTO a VALUES (2)");
+	usleep(1500000);
+	ASSERT_EQ_INT(th_query_int(t, "SELECT COUNT(*) FROM ctl_db.a"), 1);
+	snprintf(cmd, sizeof cmd, "plan '%s'", path);
+	ASSERT_EQ_INT(barge(&out, cmd), 2);
+	ASSERT_TRUE(strstr(out, "resume") != NULL);
+	free(out);
+
+	/* resume: the change made while paused arrives */
+	ASSERT_EQ_INT(barge(&out, "resume ctl-job"), 0);
+	free(out);
+	wait_stage("Syncing");
+	for (int i = 0; i < 300 && th_query_int(t, "SELECT COUNT(*) FROM ctl_db.a") != 2; i++)
+		usleep(100000);
+	ASSERT_EQ_INT(th_query_int(t, "SELECT COUNT(*) FROM ctl_db.a"), 2);
+
+	/* status: text and JSON, never a password */
+	ASSERT_EQ_INT(barge(&out, "status"), 0);
+	ASSERT_TRUE(strstr(out, "ctl-job") && strstr(out, "Syncing"));
+	ASSERT_TRUE(strstr(out, s->source.src_password) == NULL);
+	ASSERT_TRUE(strstr(out, s->target.tgt_password) == NULL);
+	free(out);
+	out = status_json();
+	ASSERT_TRUE(strstr(out, s->source.src_password) == NULL);
+	ASSERT_TRUE(strstr(out, s->target.tgt_password) == NULL);
+	ASSERT_TRUE(strstr(out, "${env:BARGE_T_SRC}") != NULL);
+	free(out);
+
+	/* the store's files: owner only */
+	snprintf(store, sizeof store, "%s/store", th_tmpdir());
+	ASSERT_EQ_INT(stat(store, &sb), 0);
+	ASSERT_EQ_INT(sb.st_mode & 077, 0);
+
+	/* delete: the controller stops the job and forgets its checkpoints */
+	ASSERT_EQ_INT(barge(&out, "delete ctl-job"), 0);
+	free(out);
+	for (int i = 0; i < 300; i++) {
+		out = status_json();
+		bool gone = strstr(out, "ctl-job") == NULL;
+
+		free(out);
+		if (gone)
+			break;
+		usleep(100000);
+	}
+	out = status_json();
+	ASSERT_TRUE(strstr(out, "ctl-job") == NULL);
+	free(out);
+	ASSERT_EQ_INT(th_query_int(t, "SELECT COUNT(*) FROM barge_meta.jobs WHERE job = 'ctl-job'"),
+		      0);
+	kill(pid, SIGTERM);
+	{
+		int st = 0;
+
+		waitpid(pid, &st, 0);
+		ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	}
+	{
+		char *text = NULL;
+
+		th_run(&text, NULL, "cat '%s'", log);
+		ASSERT_TRUE(strstr(text, s->source.src_password) == NULL);
+		ASSERT_TRUE(strstr(text, s->target.tgt_password) == NULL);
+		free(text);
+	}
+	mysql_close(c);
+	mysql_close(t);
+}
+
+TEST_MAIN()
