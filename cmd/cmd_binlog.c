@@ -197,6 +197,20 @@ static int print_rows(struct printer *pr, const struct barge_event *ev, struct b
 static int print_event(struct printer *pr, const uint8_t *data, size_t len, uint64_t offset,
 		       bool inner, struct barge_buf *b, struct barge_err *err);
 
+/* The events inside a transaction payload, printed at the payload's offset. */
+struct inner_ctx {
+	struct printer *pr;
+	struct barge_buf *b;
+	uint64_t offset;
+};
+
+static int print_inner(void *user, const uint8_t *data, size_t len, struct barge_err *err)
+{
+	struct inner_ctx *c = user;
+
+	return print_event(c->pr, data, len, c->offset, true, c->b, err);
+}
+
 static int print_details(struct printer *pr, const struct barge_event *ev, struct barge_buf *b,
 			 json_t *j, struct barge_err *err)
 {
@@ -296,37 +310,14 @@ static int print_details(struct printer *pr, const struct barge_event *ev, struc
 			json_object_set_new(j, "query", json_bytes(ev->u.annotate.text, ev->u.annotate.len));
 		break;
 	case BARGE_EV_TRANSACTION_PAYLOAD: {
-		const uint8_t *p;
-		size_t n, o = 0;
-
 		barge_buf_appendf(b, " compression=%s size=%llu uncompressed=%llu\n",
 				  ev->u.payload.compression == 0 ? "zstd" : "none",
 				  (unsigned long long)ev->u.payload.payload_size,
 				  (unsigned long long)ev->u.payload.uncompressed_size);
-		rc = barge_binlog_payload(&pr->b, ev, &p, &n, err);
-		if (rc)
-			break;
 		{
-			/* the inner events are decoded from a copy: decoding may reuse the scratch
-			 * space the payload sits in */
-			uint8_t *copy = barge_xmalloc(n ? n : 1);
+			struct inner_ctx ctx = {pr, b, ev->offset};
 
-			memcpy(copy, p, n);
-			while (rc == 0 && o + BARGE_BINLOG_HEADER <= n) {
-				size_t size = (size_t)copy[o + 9] | (size_t)copy[o + 10] << 8 |
-					      (size_t)copy[o + 11] << 16 | (size_t)copy[o + 12] << 24;
-
-				if (size < BARGE_BINLOG_HEADER || size > n - o) {
-					rc = barge_err_set(err, BARGE_EBINLOG_CORRUPT,
-							   "event at offset %llu: an inner event of %zu "
-							   "bytes does not fit its payload",
-							   (unsigned long long)ev->offset, size);
-					break;
-				}
-				rc = print_event(pr, copy + o, size, ev->offset, true, b, err);
-				o += size;
-			}
-			free(copy);
+			rc = barge_binlog_payload_each(&pr->b, ev, print_inner, &ctx, err);
 		}
 		break;
 	}

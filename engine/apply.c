@@ -311,9 +311,9 @@ static bool full_image(const struct barge_apply_table *t, const struct barge_val
 int barge_apply_sql(struct barge_buf *sql, const struct barge_apply_table *t,
 		    const struct barge_tablemap *map, char kind, bool safe,
 		    const struct barge_value *before, const struct barge_value *after,
-		    struct barge_err *err)
+		    size_t *split, struct barge_err *err)
 {
-	size_t start = sql->len;
+	size_t start = sql->len, second = 0;
 	int rc = 0;
 
 	if (map && map->ncols != t->ncols)
@@ -342,6 +342,7 @@ int barge_apply_sql(struct barge_buf *sql, const struct barge_apply_table *t,
 				table_name(sql, t);
 				rc = where_clause(sql, t, map, before);
 				barge_buf_putc(sql, ';');
+				second = sql->len;
 			}
 			if (rc == 0)
 				rc = insert_sql(sql, t, map, true, after);
@@ -387,6 +388,8 @@ int barge_apply_sql(struct barge_buf *sql, const struct barge_apply_table *t,
 				      t->schema, t->table);
 		return err && err->code ? err->code : rc;
 	}
+	if (split)
+		*split = second;
 	return 0;
 }
 

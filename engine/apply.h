@@ -55,13 +55,15 @@ void barge_apply_table_free(struct barge_apply_table *t);
 
 /*
  * Append the statement(s) for one row change, each followed by ";".  kind 'i', 'u' or 'd';
- * map is the event's table map (its signedness wins over the target's when present).
+ * map is the event's table map (its signedness wins over the target's when present).  *split
+ * (may be NULL) is where a second statement starts in sql, or 0 when there is one (only a
+ * safe-mode update that changes the key writes two).
  * BARGE_EDDL when the row images do not have the table's columns (the schemas diverged).
  */
 int barge_apply_sql(struct barge_buf *sql, const struct barge_apply_table *t,
 		    const struct barge_tablemap *map, char kind, bool safe,
 		    const struct barge_value *before, const struct barge_value *after,
-		    struct barge_err *err);
+		    size_t *split, struct barge_err *err);
 
 /*
  * Hashes identifying the rows a change touches (its key and unique keys, old and new values),

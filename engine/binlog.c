@@ -787,6 +787,36 @@ int barge_binlog_payload(struct barge_binlog *b, const struct barge_event *ev,
 	return 0;
 }
 
+int barge_binlog_payload_each(struct barge_binlog *b, const struct barge_event *ev,
+			      barge_payload_event_fn fn, void *user, struct barge_err *err)
+{
+	const uint8_t *p;
+	size_t n, o = 0;
+	uint8_t *copy;
+	int rc = barge_binlog_payload(b, ev, &p, &n, err);
+
+	if (rc)
+		return rc;
+	/* the inner events are handed out from a copy: decoding them may reuse the scratch
+	 * space the payload sits in */
+	copy = barge_xmalloc(n ? n : 1);
+	memcpy(copy, p, n);
+	while (rc == 0 && o + BARGE_BINLOG_HEADER <= n) {
+		size_t size = (size_t)copy[o + 9] | (size_t)copy[o + 10] << 8 |
+			      (size_t)copy[o + 11] << 16 | (size_t)copy[o + 12] << 24;
+
+		if (size < BARGE_BINLOG_HEADER || size > n - o) {
+			rc = corrupt(err, ev->offset, "an inner event of %zu bytes does not fit its "
+				     "payload", size);
+			break;
+		}
+		rc = fn(user, copy + o, size, err);
+		o += size;
+	}
+	free(copy);
+	return rc;
+}
+
 int barge_binlog_decode(struct barge_binlog *b, const uint8_t *data, size_t len, uint64_t offset,
 			bool inner, struct barge_event *ev, struct barge_err *err)
 {

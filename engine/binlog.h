@@ -262,6 +262,16 @@ const struct barge_tablemap *barge_binlog_map(const struct barge_binlog *b, uint
 int barge_binlog_payload(struct barge_binlog *b, const struct barge_event *ev,
 			 const uint8_t **out, size_t *out_len, struct barge_err *err);
 
+/*
+ * Call fn for every event inside a TRANSACTION_PAYLOAD event (decompressed; decode them with
+ * inner set).  Stops at the first non-zero return.  BARGE_EBINLOG_CORRUPT for an inner event
+ * that does not fit the payload.
+ */
+typedef int (*barge_payload_event_fn)(void *user, const uint8_t *data, size_t len,
+				      struct barge_err *err);
+int barge_binlog_payload_each(struct barge_binlog *b, const struct barge_event *ev,
+			      barge_payload_event_fn fn, void *user, struct barge_err *err);
+
 /* PREVIOUS_GTIDS / GTID_LIST as text ("uuid:1-13,uuid:tag:1-2" / "0-1-100,1-2-5"). */
 int barge_prev_gtids_text(const struct barge_event *ev, struct barge_buf *out,
 			  struct barge_err *err);

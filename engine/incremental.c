@@ -81,28 +81,14 @@ static void stmts_reset(struct stmts *s)
 	s->n = 0;
 }
 
-/* Close the statement(s) appended since the last end: each ends with ';'. */
-static void stmts_mark(struct stmts *s, size_t from)
+/* The statement that ends at offset end of s->sql. */
+static void stmts_end(struct stmts *s, size_t end)
 {
-	for (size_t i = from; i < s->sql.len; i++) {
-		/* apply.c ends every statement with ';' outside any literal; find them by
-		 * walking the quoting */
-		char c = s->sql.data[i];
-
-		if (c == '\'' || c == '`' || c == '"') {
-			for (i++; i < s->sql.len && s->sql.data[i] != c; i++)
-				if (s->sql.data[i] == '\\' && c != '`')
-					i++;
-			continue;
-		}
-		if (c == ';') {
-			if (s->n == s->cap) {
-				s->cap = s->cap ? s->cap * 2 : 16;
-				s->ends = barge_xrealloc(s->ends, s->cap * sizeof *s->ends);
-			}
-			s->ends[s->n++] = i + 1;
-		}
+	if (s->n == s->cap) {
+		s->cap = s->cap ? s->cap * 2 : 16;
+		s->ends = barge_xrealloc(s->ends, s->cap * sizeof *s->ends);
 	}
+	s->ends[s->n++] = end;
 }
 
 /* ---- work items ---- */
@@ -204,7 +190,6 @@ struct inc {
 	char file[256];
 	uint64_t pos;                 /* end of the last event read */
 	struct barge_position boundary; /* end of the last whole transaction read */
-	bool boundary_dispatched;
 	char gtid_last[160];
 	struct maria_domain { uint32_t domain, server; uint64_t seq; } *domains;
 	size_t n_domains;
@@ -330,42 +315,29 @@ static void statement_text(const struct stmts *b, size_t idx, char *out, size_t 
 }
 
 /* Build the target transaction for items[0..k). */
-static void build_batch(struct apply_worker *aw, struct item **items, size_t k, struct stmts *b,
-			size_t **owner)
+static void build_batch(struct apply_worker *aw, struct item **items, size_t k, struct stmts *b)
 {
 	struct inc *in = aw->inc;
-	size_t from;
 
 	stmts_reset(b);
-	*owner = barge_xrealloc(*owner, (k * 64 + 8) * sizeof **owner);
 	barge_buf_puts(&b->sql, "START TRANSACTION;");
-	stmts_mark(b, 0);
+	stmts_end(b, b->sql.len);
 	for (size_t i = 0; i < k; i++) {
+		size_t from = b->sql.len;
+
 		if (items[i]->mark)
 			continue;
-		from = b->sql.len;
 		barge_buf_append(&b->sql, items[i]->sql, items[i]->len);
 		/* item statements: their ends are known, shifted by from */
-		for (size_t s = 0; s < items[i]->nstmt; s++) {
-			if (b->n == b->cap) {
-				b->cap = b->cap ? b->cap * 2 : 16;
-				b->ends = barge_xrealloc(b->ends, b->cap * sizeof *b->ends);
-			}
-			b->ends[b->n++] = from + items[i]->ends[s];
-		}
+		for (size_t s = 0; s < items[i]->nstmt; s++)
+			stmts_end(b, from + items[i]->ends[s]);
 	}
-	from = b->sql.len;
 	barge_ckpt_position_sql(&b->sql, aw->tgt, in->meta, in->job->name, aw->id,
 				&items[k - 1]->end);
-	barge_buf_puts(&b->sql, ";COMMIT");
-	stmts_mark(b, from);
-	if (b->sql.data[b->sql.len - 1] != ';') {
-		if (b->n == b->cap) {
-			b->cap = b->cap ? b->cap * 2 : 16;
-			b->ends = barge_xrealloc(b->ends, b->cap * sizeof *b->ends);
-		}
-		b->ends[b->n++] = b->sql.len;
-	}
+	barge_buf_putc(&b->sql, ';');
+	stmts_end(b, b->sql.len);
+	barge_buf_puts(&b->sql, "COMMIT");
+	stmts_end(b, b->sql.len);
 }
 
 /* Which item a statement index belongs to (for the error's position). */
@@ -389,7 +361,7 @@ static void *worker_main(void *arg)
 	struct inc *in = aw->inc;
 	unsigned batch = in->job->incremental.batch ? in->job->incremental.batch : 256;
 	struct item **items = NULL;
-	size_t cap = 0, *owner = NULL;
+	size_t cap = 0;
 	struct stmts b;
 
 	stmts_init(&b);
@@ -431,7 +403,7 @@ static void *worker_main(void *arg)
 		for (size_t at = 0; at < k;) {
 			size_t n = limit - at;
 
-			build_batch(aw, items + at, n, &b, &owner);
+			build_batch(aw, items + at, n, &b);
 			rc = run_batch(aw, &b, &failed_stmt, &err);
 			if (rc == 0) {
 				at += n;
@@ -499,7 +471,6 @@ out:
 	}
 	pthread_mutex_unlock(&in->mu);
 	free(items);
-	free(owner);
 	stmts_dispose(&b);
 	return NULL;
 }
@@ -801,18 +772,20 @@ static int on_rows(struct inc *in, const struct barge_event *ev, struct barge_er
 		return rc;
 	for (;;) {
 		uint64_t keys[MAX_ROW_KEYS];
-		size_t nk, from = in->txn.sql.len;
+		size_t nk, split = 0;
 
 		rc = barge_rows_next(&it, in->before, in->after, err);
 		if (rc <= 0)
 			break;
 		rc = barge_apply_sql(&in->txn.sql, t->at, it.map, kind, safe, in->before, in->after,
-				     err);
+				     &split, err);
 		if (rc) {
 			barge_err_wrap(err, "%s:%llu", in->file, (unsigned long long)ev->offset);
 			return rc;
 		}
-		stmts_mark(&in->txn, from);
+		if (split)
+			stmts_end(&in->txn, split);
+		stmts_end(&in->txn, in->txn.sql.len);
 		nk = barge_apply_keys(t->at, kind, in->before, in->after, keys, MAX_ROW_KEYS);
 		for (size_t k = 0; k < nk; k++)
 			txn_key(in, keys[k]);
@@ -856,7 +829,6 @@ static int txn_end(struct inc *in, const struct barge_event *ev, struct barge_er
 	(void)err;
 	in->in_txn = false;
 	position_now(in, &in->boundary);
-	in->boundary_dispatched = false;
 	if (in->txn_rows == 0)
 		return 0;
 	w = (unsigned)(in->txn_keys[0] % in->n);
@@ -880,7 +852,6 @@ static int txn_end(struct inc *in, const struct barge_event *ev, struct barge_er
 	rc = enqueue(in, w, it);
 	if (rc)
 		return rc;
-	in->boundary_dispatched = true;
 	for (size_t k = 0; k < in->n_txn_keys; k++) {
 		struct keyslot *s = key_slot(in, in->txn_keys[k]);
 
@@ -1138,7 +1109,6 @@ moved_commit:
 	}
 moved:
 	barge_position_copy(&in->boundary, &end);
-	in->boundary_dispatched = true;
 done:
 	barge_position_dispose(&end);
 	barge_ddl_dispose(&d);
@@ -1152,32 +1122,9 @@ done:
 static int on_event(struct inc *in, const uint8_t *data, size_t len, bool inner,
 		    struct barge_err *err);
 
-static int on_payload(struct inc *in, const struct barge_event *ev, struct barge_err *err)
+static int on_inner_event(void *user, const uint8_t *data, size_t len, struct barge_err *err)
 {
-	const uint8_t *p;
-	size_t n, o = 0;
-	uint8_t *copy;
-	int rc = barge_binlog_payload(&in->b, ev, &p, &n, err);
-
-	if (rc)
-		return rc;
-	copy = barge_xmalloc(n ? n : 1);
-	memcpy(copy, p, n);
-	while (rc == 0 && o + BARGE_BINLOG_HEADER <= n) {
-		size_t size = (size_t)copy[o + 9] | (size_t)copy[o + 10] << 8 |
-			      (size_t)copy[o + 11] << 16 | (size_t)copy[o + 12] << 24;
-
-		if (size < BARGE_BINLOG_HEADER || size > n - o) {
-			rc = barge_err_set(err, BARGE_EBINLOG_CORRUPT,
-					   "%s:%llu: an inner event of %zu bytes does not fit its "
-					   "payload", in->file, (unsigned long long)ev->offset, size);
-			break;
-		}
-		rc = on_event(in, copy + o, size, true, err);
-		o += size;
-	}
-	free(copy);
-	return rc;
+	return on_event(user, data, len, true, err);
 }
 
 static int on_event(struct inc *in, const uint8_t *data, size_t len, bool inner,
@@ -1205,7 +1152,6 @@ static int on_event(struct inc *in, const uint8_t *data, size_t len, bool inner,
 		snprintf(in->b.file, sizeof in->b.file, "%s", in->file);
 		if (!in->in_txn) {
 			position_now(in, &in->boundary);
-			in->boundary_dispatched = false;
 		}
 		return 0;
 	case BARGE_EV_GTID:
@@ -1225,9 +1171,8 @@ static int on_event(struct inc *in, const uint8_t *data, size_t len, bool inner,
 	case BARGE_EV_XID:
 		return in->in_txn ? txn_end(in, &ev, err) : 0;
 	case BARGE_EV_TRANSACTION_PAYLOAD:
-		rc = on_payload(in, &ev, err);
 		/* the payload is the whole transaction; its end is the payload event's end */
-		return rc;
+		return barge_binlog_payload_each(&in->b, &ev, on_inner_event, in, err);
 	case BARGE_EV_HEARTBEAT:
 	case BARGE_EV_HEARTBEAT_V2:
 		in->caught_up = true;
