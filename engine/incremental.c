@@ -221,14 +221,6 @@ struct inc {
 	struct barge_position head;
 };
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* ---- failure ---- */
 
 /* Record the first failure of the run (reader or worker); later ones are consequences. */
@@ -1193,7 +1185,7 @@ static int on_event(struct inc *in, const uint8_t *data, size_t len, bool inner,
 
 static void publish(struct inc *in, bool force)
 {
-	double t = now_s();
+	double t = barge_clock_s();
 	struct barge_position applied = {0};
 	uint32_t ts = 0;
 	bool idle = true;
@@ -1245,7 +1237,7 @@ static void publish(struct inc *in, bool force)
 
 static void poll_head(struct inc *in)
 {
-	double t = now_s();
+	double t = barge_clock_s();
 	struct barge_err e = {0};
 
 	if (t - in->last_head < HEAD_INTERVAL_S)
@@ -1258,7 +1250,7 @@ static void poll_head(struct inc *in)
 /* A marker when the stream moved on since the last one (and no transaction is open). */
 static int maybe_mark(struct inc *in, bool force)
 {
-	double t = now_s();
+	double t = barge_clock_s();
 
 	if (in->in_txn || !in->boundary.binlog_name[0])
 		return 0;
@@ -1530,7 +1522,7 @@ static int run_once(struct inc *in, struct barge_err *err)
 	rc = barge_binlog_stream_open(in->stream_db, &sopts, &in->stream, err);
 	if (rc)
 		goto out;
-	in->last_mark = now_s();
+	in->last_mark = barge_clock_s();
 	while (rc == 0) {
 		const uint8_t *data;
 		size_t len;

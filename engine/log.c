@@ -3,6 +3,8 @@
  */
 #include "engine/log.h"
 
+#include <time.h>
+
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -157,4 +159,12 @@ void barge_redact(char *s, size_t cap)
 	for (size_t i = 0; i < redaction_count; i++)
 		redact_one(s, cap, &redactions[i]);
 	pthread_mutex_unlock(&redact_lock);
+}
+
+double barge_clock_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }

@@ -51,4 +51,7 @@ void barge_redact_remove(const char *secret);
 /* Replace every registered secret in the NUL-terminated s (cap bytes of storage) in place. */
 void barge_redact(char *s, size_t cap);
 
+/* Seconds on the monotonic clock, for intervals and deadlines (not the time of day). */
+double barge_clock_s(void);
+
 #endif

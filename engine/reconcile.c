@@ -3,7 +3,6 @@
  */
 #include "engine/reconcile.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,18 +20,6 @@
 
 #define STOP_WAIT_MS 120000
 
-static void set_text(char **dst, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void set_text(char **dst, const char *fmt, ...)
-{
-	va_list ap;
-
-	free(*dst);
-	va_start(ap, fmt);
-	if (vasprintf(dst, fmt, ap) < 0)
-		abort();
-	va_end(ap);
-}
 #define BACKOFF_MAX_S 60
 
 struct run {
@@ -56,14 +43,6 @@ struct barge_controller {
 	struct barge_notifier *notifier;
 	size_t failed;
 };
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static struct run *run_get(struct barge_controller *c, const char *name)
 {
@@ -259,8 +238,8 @@ static void sync_status(struct barge_controller *c, struct run *run, struct barg
 	r->status = NULL;
 	if (st.stage == BARGE_STAGE_SYNCING) {
 		barge_position_format(&st.applied, pos, sizeof pos);
-		set_text(&r->status, "applied up to %s%s", pos,
-			       st.safe_mode ? " (safe mode)" : "");
+		r->status = barge_xasprintf("applied up to %s%s", pos,
+					    st.safe_mode ? " (safe mode)" : "");
 	}
 	if (st.last_error.code) {
 		barge_position_format(&st.last_error_position, pos, sizeof pos);
@@ -283,10 +262,11 @@ static void sync_status(struct barge_controller *c, struct run *run, struct barg
 			run->backoff = run->backoff ? run->backoff * 2 : 1;
 			if (run->backoff > BACKOFF_MAX_S)
 				run->backoff = BACKOFF_MAX_S;
-			run->retry_at = now_s() + run->backoff;
+			run->retry_at = barge_clock_s() + run->backoff;
 			r->stage = r->stage == BARGE_STAGE_FAILED ? BARGE_STAGE_PRECHECKING : r->stage;
-			set_text(&r->status, "retrying in %us: %s", run->backoff,
-				       st.last_error.msg);
+			free(r->status);
+			r->status = barge_xasprintf("retrying in %us: %s", run->backoff,
+						    st.last_error.msg);
 			barge_log(BARGE_LOG_WARN, run->name, "%s", r->status);
 		}
 	}
@@ -528,7 +508,7 @@ int barge_controller_pass(struct barge_controller *c, bool *busy, struct barge_e
 		struct barge_err e = {0};
 
 		if (!run->w && barge_stage_is_live(r->stage) &&
-		    (run->retry_at == 0 || now_s() >= run->retry_at)) {
+		    (run->retry_at == 0 || barge_clock_s() >= run->retry_at)) {
 			struct barge_job *job = NULL;
 			const struct barge_job *j = c->set && c->opts.n_paths
 							    ? barge_jobset_find(c->set, r->name) : NULL;

@@ -13,14 +13,6 @@
 #include "engine/checkpoint.h"
 #include "engine/log.h"
 
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
-}
-
 int barge_source_position(struct barge_db *src, struct barge_position *out,
 			  struct barge_err *err)
 {
@@ -143,7 +135,7 @@ static int locked_snapshot(struct barge_db *ctl, const char *lock_sql, struct ba
 	double t0;
 	int rc;
 
-	t0 = now_ms();
+	t0 = (barge_clock_s() * 1000.0);
 	rc = barge_db_exec(ctl, lock_sql, err);
 	if (rc)
 		return rc;
@@ -152,7 +144,7 @@ static int locked_snapshot(struct barge_db *ctl, const char *lock_sql, struct ba
 		rc = barge_source_position(ctl, &p, err);
 	if (barge_db_exec(ctl, "UNLOCK TABLES", rc ? NULL : err) != 0 && rc == 0)
 		rc = err ? err->code : BARGE_ESRC_QUERY;
-	s->lock_ms = now_ms() - t0;
+	s->lock_ms = (barge_clock_s() * 1000.0) - t0;
 	if (rc == 0)
 		for (size_t i = 0; i < s->n; i++)
 			barge_position_copy(&s->pos[i], &p);

@@ -265,10 +265,7 @@ struct barge_notifier {
 
 static uint64_t now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+	return (uint64_t)(barge_clock_s() * 1000.0);
 }
 
 static void delivery_free(struct delivery *d)

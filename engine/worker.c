@@ -98,14 +98,6 @@ struct barge_worker {
 	struct barge_rules *rules;
 };
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void set_stage(struct barge_worker *w, enum barge_stage stage)
 {
 	pthread_mutex_lock(&w->lock);
@@ -666,7 +658,7 @@ static uint64_t total_rows(const struct barge_worker *w, uint64_t *bytes)
 static void sample_progress(struct barge_worker *w)
 {
 	uint64_t bytes, rows = total_rows(w, &bytes), est = 0;
-	double t = now_s();
+	double t = barge_clock_s();
 
 	for (size_t i = 0; i < w->n_tables; i++) {
 		uint64_t done = atomic_load(&w->runs[i].rows_done) + w->runs[i].rows_before;
@@ -900,10 +892,10 @@ void barge_worker_request_stop(struct barge_worker *w)
 
 bool barge_worker_wait(struct barge_worker *w, int timeout_ms)
 {
-	double deadline = now_s() + (double)timeout_ms / 1000.0;
+	double deadline = barge_clock_s() + (double)timeout_ms / 1000.0;
 
 	while (atomic_load(&w->running)) {
-		if (timeout_ms >= 0 && now_s() >= deadline)
+		if (timeout_ms >= 0 && barge_clock_s() >= deadline)
 			return false;
 		usleep(20 * 1000);
 	}
