@@ -91,14 +91,11 @@ static void report(struct barge_store *s, const char *const *paths, size_t n_pat
 					   (unsigned long long)r->progress.rows_done);
 			else if (r->stage == BARGE_STAGE_FAILED) {
 				struct barge_err e = {0};
-				int count = 0;
-				const struct barge_errinfo *all = barge_errinfo_all(&count);
 
 				/* the catalogue's words (the seed's), the detail, what to do */
-				e.code = BARGE_EINVAL;
-				for (int k = 0; k < count && r->error.code; k++)
-					if (!strcmp(all[k].name, r->error.code))
-						e.code = all[k].code;
+				e.code = barge_err_code(r->error.code);
+				if (!e.code)
+					e.code = BARGE_EINVAL;
 				snprintf(e.msg, sizeof e.msg, "%s",
 					 r->error.message ? r->error.message : "");
 				err_printf("%s: Failed\n", r->name);

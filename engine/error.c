@@ -39,6 +39,17 @@ const char *barge_err_name(int code)
 	return info ? info->name : "UNKNOWN";
 }
 
+int barge_err_code(const char *name)
+{
+	int count = 0;
+	const struct barge_errinfo *all = barge_errinfo_all(&count);
+
+	for (int i = 0; name && i < count; i++)
+		if (!strcmp(all[i].name, name))
+			return all[i].code;
+	return 0;
+}
+
 void barge_err_clear(struct barge_err *err)
 {
 	if (err)

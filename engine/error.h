@@ -176,6 +176,9 @@ const struct barge_errinfo *barge_errinfo_all(int *count);
 /* "SRC_CONNECT" for BARGE_ESRC_CONNECT, "OK" for 0, "UNKNOWN" otherwise.  Static storage. */
 const char *barge_err_name(int code);
 
+/* The code for a catalogue name ("DUP_KEY"), as barge_err_name gives it; 0 when unknown. */
+int barge_err_code(const char *name);
+
 void barge_err_clear(struct barge_err *err);
 
 /*

@@ -156,12 +156,7 @@ static void post(struct barge_controller *c, struct run *run, unsigned kind,
 	ev.stage = barge_stage_name(r->stage);
 	ev.previous_stage = previous;
 	if (r->error.code) {
-		ev.error_code = 0;
-		for (int i = 1; i < 100; i++)
-			if (!strcmp(barge_err_name(-i), r->error.code)) {
-				ev.error_code = -i;
-				break;
-			}
+		ev.error_code = barge_err_code(r->error.code);
 		ev.error_message = r->error.message;
 		ev.error_position = r->error.position;
 		ev.error_sql = r->error.statement;

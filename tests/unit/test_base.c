@@ -34,7 +34,10 @@ TEST(err_catalogue_codes_are_negative_unique_and_named)
 		ASSERT_TRUE(all[i].action[0] != '\0');
 		for (int j = i + 1; j < n; j++)
 			ASSERT_NE_INT(all[i].code, all[j].code);
+		ASSERT_EQ_INT(barge_err_code(all[i].name), all[i].code);
 	}
+	ASSERT_EQ_INT(barge_err_code("NO_SUCH_ERROR"), 0);
+	ASSERT_EQ_INT(barge_err_code(NULL), 0);
 	ASSERT_EQ_STR(barge_err_name(BARGE_EBINLOG_PURGED), "BINLOG_PURGED");
 	ASSERT_EQ_STR(barge_err_name(0), "OK");
 	ASSERT_EQ_STR(barge_err_name(-9999), "UNKNOWN");
