@@ -132,7 +132,6 @@ int cmd_run(int argc, char **argv)
 	struct barge_err err = {0};
 	int once = 0, level = BARGE_LOG_INFO, progress_s = 5, opt, status = BARGE_EXIT_OK;
 	time_t last_progress;
-	bool seen_busy = false;
 
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -175,8 +174,7 @@ int cmd_run(int argc, char **argv)
 			barge_log(BARGE_LOG_ERROR, NULL, "%s", err.msg);
 			barge_err_clear(&err);
 		}
-		seen_busy |= busy;
-		if (once && !busy && barge_controller_idle(ctl))
+		if (once && !busy)
 			break;
 		if (time(NULL) - last_progress >= progress_s) {
 			struct barge_record *recs = NULL;
@@ -192,7 +190,6 @@ int cmd_run(int argc, char **argv)
 		for (int i = 0; i < 10 && !stop_requested; i++)
 			usleep(100 * 1000);
 	}
-	(void)seen_busy;
 	barge_controller_stop(ctl);
 	report(barge_controller_store(ctl), copts.paths, copts.n_paths);
 	if (barge_controller_failed(ctl))

@@ -306,8 +306,8 @@ static void sync_status(struct barge_controller *c, struct run *run, struct barg
 
 /* ---- actions ---- */
 
-static const struct barge_job *desired_job(struct barge_controller *c, const struct barge_action *a,
-					   struct barge_job **owned, struct barge_err *err)
+static const struct barge_job *desired_job(const struct barge_action *a, struct barge_job **owned,
+					   struct barge_err *err)
 {
 	*owned = NULL;
 	if (a->desired)
@@ -316,7 +316,6 @@ static const struct barge_job *desired_job(struct barge_controller *c, const str
 		*owned = job_from_record(a->record, err);
 		return *owned;
 	}
-	(void)c;
 	return NULL;
 }
 
@@ -330,7 +329,7 @@ static int act(struct barge_controller *c, const struct barge_action *a, struct 
 
 	if (a->kind == BARGE_ACTION_NOTHING)
 		return 0;
-	job = desired_job(c, a, &owned, err);
+	job = desired_job(a, &owned, err);
 	if (!job && a->kind != BARGE_ACTION_DELETE)
 		return err->code ? err->code : BARGE_EINVAL;
 	if (a->record)
@@ -377,29 +376,28 @@ static int act(struct barge_controller *c, const struct barge_action *a, struct 
 		rc = save(c, &r, a->desired, err);
 		break;
 	case BARGE_ACTION_UPDATE_LIVE:
-		if (run->w || barge_stage_is_live(r.stage)) {
-			free(r.acted_spec_json);
-			r.acted_spec_json = a->desired ? NULL : (r.spec_json ? barge_xstrdup(r.spec_json) : NULL);
-		}
-		rc = save(c, &r, a->desired, err);
-		if (rc == 0 && a->desired && (run->w || barge_stage_is_live(r.stage))) {
-			free(r.acted_spec_json);
-			r.acted_spec_json = r.spec_json ? barge_xstrdup(r.spec_json) : NULL;
-			rc = save(c, &r, NULL, err);
-		}
-		break;
-	case BARGE_ACTION_UPDATE_RESTART:
-		rc = save(c, &r, a->desired, err);
-		if (rc == 0 && (run->w || barge_stage_is_live(r.stage))) {
+	case BARGE_ACTION_UPDATE_RESTART: {
+		bool live = run->w || barge_stage_is_live(r.stage);
+		struct barge_err save_err = {0};
+
+		if (a->desired)
+			barge_record_set_spec(&r, a->desired);
+		if (live && a->kind == BARGE_ACTION_UPDATE_RESTART) {
 			barge_log(BARGE_LOG_INFO, a->job, "restarting its worker for the new spec");
 			stop_worker(run);
 			rc = start_worker(c, run, job, false, err);
+		}
+		/* the new spec is recorded even when its worker could not start */
+		if (live && rc == 0) {
 			free(r.acted_spec_json);
 			r.acted_spec_json = r.spec_json ? barge_xstrdup(r.spec_json) : NULL;
-			if (rc == 0)
-				rc = save(c, &r, NULL, err);
+		}
+		if (save(c, &r, a->desired, &save_err) && rc == 0) {
+			*err = save_err;
+			rc = err->code;
 		}
 		break;
+	}
 	case BARGE_ACTION_DELETE:
 		stop_worker(run);
 		run->retry_at = 0;
@@ -537,25 +535,6 @@ int barge_controller_pass(struct barge_controller *c, bool *busy, struct barge_e
 	if (rc == 0 && load_rc)
 		rc = load_rc;
 	return rc;
-}
-
-bool barge_controller_idle(struct barge_controller *c)
-{
-	for (size_t i = 0; i < c->n_runs; i++) {
-		struct barge_worker_status st;
-		bool live;
-
-		if (c->runs[i].retry_at > 0)
-			return false;
-		if (!c->runs[i].w)
-			continue;
-		barge_worker_status_get(c->runs[i].w, &st);
-		live = st.running;
-		barge_worker_status_dispose(&st);
-		if (live)
-			return false;
-	}
-	return true;
 }
 
 struct barge_store *barge_controller_store(struct barge_controller *c)

@@ -38,14 +38,11 @@ int barge_controller_open(const struct barge_controller_opts *opts, struct barge
 			  struct barge_err *err);
 
 /*
- * One pass.  *busy (may be NULL) is set when some worker still runs or is due to run again;
- * *finished_only when every job is Finished, Failed, Paused, New or Deleted.  Returns 0, or
- * the error of loading the files or of the store (the pass still recorded what it could).
+ * One pass.  *busy (may be NULL) is set when some worker still runs, is due to run again, or
+ * the pass acted (an action may call for another, as create then start).  Returns 0, or the
+ * error of loading the files or of the store (the pass still recorded what it could).
  */
 int barge_controller_pass(struct barge_controller *c, bool *busy, struct barge_err *err);
-
-/* Whether every job with only a full phase has ended, and no other job runs (for --once). */
-bool barge_controller_idle(struct barge_controller *c);
 
 /* Ask every worker to stop at a safe point, wait for them, record where they are. */
 void barge_controller_stop(struct barge_controller *c);
