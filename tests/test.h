@@ -153,6 +153,53 @@ static inline void test_fail_(const char *file, int line)
 					   test_b_[test_i_]);                             \
 	} while (0)
 
+/*
+ * The whole file at path as a NUL-terminated heap string (free it), its length in *len (may be
+ * NULL); NULL when it cannot be read.
+ */
+static inline char *test_read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t n = 0, cap = 0, got;
+
+	if (!f)
+		return NULL;
+	do {
+		if (cap - n < 65536) {
+			cap = cap ? cap * 2 : 65536;
+			buf = realloc(buf, cap + 1);
+			if (!buf)
+				abort();
+		}
+		got = fread(buf + n, 1, cap - n, f);
+		n += got;
+	} while (got > 0);
+	fclose(f);
+	buf[n] = '\0';
+	if (len)
+		*len = n;
+	return buf;
+}
+
+/* text is exactly the contents of the file at path (a copy compiled in, say); names the first
+ * difference. */
+#define ASSERT_TEXT_IS_FILE(text, path)                                                   \
+	do {                                                                              \
+		const char *test_t_ = (text), *test_p_ = (path);                          \
+		char *test_f_ = test_read_file(test_p_, NULL);                            \
+		size_t test_i_ = 0;                                                       \
+		if (!test_f_)                                                             \
+			TEST_FAILF("cannot read %s", test_p_);                            \
+		while (test_f_[test_i_] && test_f_[test_i_] == test_t_[test_i_])          \
+			test_i_++;                                                        \
+		if (test_f_[test_i_] != test_t_[test_i_])                                 \
+			TEST_FAILF("%s differs from %s at byte %zu:\n  file: %.60s\n  text: %.60s", \
+				   #text, test_p_, test_i_, test_f_ + test_i_,           \
+				   test_t_ + test_i_);                                    \
+		free(test_f_);                                                            \
+	} while (0)
+
 static inline int test_run_one_(struct test_case *tc)
 {
 	test_current_ = tc->name;

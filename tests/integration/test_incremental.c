@@ -41,8 +41,17 @@ static const char *write_job(const char *name, const char *mode, const char *spe
 	return path;
 }
 
-/* Start `barge run PATH [extra]` in the background, its log in LOG (static name per job). */
-static pid_t start_barge(const char *path, const char *extra, const char *log)
+/* A log file's text ("" while it does not exist). */
+static char *slurp(const char *path)
+{
+	char *text = test_read_file(path, NULL);
+
+	return text ? text : strdup("");
+}
+
+/* Start `barge run --progress 1 [EXTRA...] PATH` in the background, its output appended to
+ * LOG.  extra is NULL-terminated, or NULL. */
+static pid_t start_barge(const char *path, const char *log, const char *const *extra)
 {
 	const struct th_servers *s = th_servers();
 	static char e1[128], e2[128];
@@ -52,12 +61,14 @@ static pid_t start_barge(const char *path, const char *extra, const char *log)
 	snprintf(e2, sizeof e2, "BARGE_T_TGT=%s", s->target.tgt_password);
 	pid = fork();
 	if (pid == 0) {
-		char *argv[] = {(char *)th_barge_bin(), "run", "--progress", "1", (char *)path,
-				(char *)extra, NULL};
+		char *argv[16] = {(char *)th_barge_bin(), "run", "--progress", "1"};
+		size_t n = 4;
 		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
 
-		if (!extra)
-			argv[5] = NULL;
+		for (; extra && *extra && n < 14; extra++)
+			argv[n++] = (char *)*extra;
+		argv[n++] = (char *)path;
+		argv[n] = NULL;
 		putenv(e1);
 		putenv(e2);
 		dup2(fd, 1);
@@ -66,6 +77,21 @@ static pid_t start_barge(const char *path, const char *extra, const char *log)
 		_exit(127);
 	}
 	return pid;
+}
+
+/* Wait up to 30 s for barge to end by itself (what: why it should); its exit status. */
+static int wait_exit(pid_t pid, const char *log, const char *what)
+{
+	int status = 0;
+
+	for (int i = 0; i < 300 && waitpid(pid, &status, WNOHANG) != pid; i++)
+		usleep(100000);
+	if (kill(pid, 0) == 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		TEST_FAILF("barge did not stop on %s:\n%s", what, slurp(log));
+	}
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 /* SIGTERM and wait: the exit status. */
@@ -86,23 +112,6 @@ static void kill_barge(pid_t pid)
 	waitpid(pid, &status, 0);
 }
 
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *buf;
-	long n;
-
-	if (!f)
-		return strdup("");
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = calloc(1, (size_t)n + 1);
-	if (fread(buf, 1, (size_t)n, f) != (size_t)n)
-		n = 0;
-	fclose(f);
-	return buf;
-}
 
 static void log_path(char *out, size_t n, const char *job)
 {
@@ -246,7 +255,7 @@ TEST(changes_of_every_kind_follow_the_full_phase)
 	path = write_job("inc-basic", "all",
 			 "  objects: {allow: [{schema: inc_basic}]}\n"
 			 "  incremental: {workers: 4, batch: 50}\n");
-	pid = start_barge(path, NULL, log);
+	pid = start_barge(path, log, NULL);
 	wait_syncing("inc-basic", pid, log);
 
 	/* inserts, updates (values, NULLs, keys), deletes, on every type */
@@ -377,7 +386,7 @@ TEST(kill_9_under_writes_loses_and_doubles_nothing)
 	pthread_create(&wl.thread, NULL, workload_main, &wl);
 	srand((unsigned)time(NULL));
 	for (int round = 0; round < 12; round++) {
-		pid = start_barge(path, NULL, log);
+		pid = start_barge(path, log, NULL);
 		usleep((useconds_t)(200000 + rand() % 900000));
 		kill_barge(pid);
 		kills++;
@@ -385,7 +394,7 @@ TEST(kill_9_under_writes_loses_and_doubles_nothing)
 	atomic_store(&wl.stop, true);
 	pthread_join(wl.thread, NULL);
 	fprintf(stderr, "  %d kills under %ld source writes\n", kills, wl.ops);
-	pid = start_barge(path, NULL, log);
+	pid = start_barge(path, log, NULL);
 	wait_syncing("inc-kill", pid, log);
 	wait_same("inc_kill", "inc_kill", tables);
 	ASSERT_EQ_INT(stop_barge(pid), 0);
@@ -425,7 +434,7 @@ TEST(ddl_in_the_stream_is_applied_in_order)
 	th_exec(c, "INSERT INTO trunc VALUES (1), (2)");
 	path = write_job("inc-ddl", "all",
 			 "  objects: {allow: [{schema: inc_ddl}, {schema: inc_ddl_new}]}\n");
-	pid = start_barge(path, NULL, log);
+	pid = start_barge(path, log, NULL);
 	wait_syncing("inc-ddl", pid, log);
 	th_exec(c, "ALTER TABLE a ADD COLUMN w VARCHAR(10) DEFAULT 'd' AFTER id");
 	th_exec(c, "INSERT INTO a VALUES (3, 'x', 3)");
@@ -481,7 +490,7 @@ TEST(tables_listed_one_by_one_do_not_pick_up_new_tables)
 	th_exec(c, "CREATE TABLE other (id INT PRIMARY KEY)");
 	path = write_job("inc-listed", "all",
 			 "  objects: {allow: [{schema: inc_listed, table: listed}]}\n");
-	pid = start_barge(path, NULL, log);
+	pid = start_barge(path, log, NULL);
 	wait_syncing("inc-listed", pid, log);
 	th_exec(c, "CREATE TABLE newer (id INT PRIMARY KEY)");
 	th_exec(c, "INSERT INTO newer VALUES (1)");
@@ -521,7 +530,7 @@ TEST(routes_merge_shards_and_filters_drop_events)
 			 "      to: {schema: inc_merged, table: orders}\n"
 			 "  filters:\n"
 			 "    - {schema: inc_shard_2, table: \"*\", ignore: [delete]}\n");
-	pid = start_barge(path, NULL, log);
+	pid = start_barge(path, log, NULL);
 	wait_syncing("inc-shards", pid, log);
 	th_exec(c, "INSERT INTO inc_shard_1.orders_1 VALUES (11, 11)");
 	th_exec(c, "INSERT INTO inc_shard_2.orders_2 VALUES (12, 12)");
@@ -557,7 +566,6 @@ TEST(a_duplicate_key_stops_the_job_and_restart_replaces)
 	const char *path;
 	MYSQL *c, *t;
 	pid_t pid;
-	int status = 0;
 
 	log_path(log, sizeof log, "inc-dup");
 	th_fresh_db(&s->source, "inc_dup");
@@ -569,20 +577,14 @@ TEST(a_duplicate_key_stops_the_job_and_restart_replaces)
 	path = write_job("inc-dup", "all",
 			 "  objects: {allow: [{schema: inc_dup}]}\n"
 			 "  incremental: {workers: 1}\n");
-	pid = start_barge(path, "--once", log);
+	pid = start_barge(path, log, (const char *const[]){"--once", NULL});
 	wait_syncing("inc-dup", pid, log);
 	t = th_connect(&s->target, "inc_dup");
 	th_exec(t, "INSERT INTO d VALUES (7, 'target only')");
 	th_exec(c, "INSERT INTO d VALUES (7, 'source')");
 	th_exec(c, "INSERT INTO d VALUES (8, 'after')");
 	/* the job stops by itself with the error, the position and the statement */
-	for (int i = 0; i < 300 && waitpid(pid, &status, WNOHANG) != pid; i++)
-		usleep(100000);
-	if (kill(pid, 0) == 0) {
-		kill_barge(pid);
-		TEST_FAILF("barge did not stop on the duplicate key:\n%s", slurp(log));
-	}
-	ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1);
+	ASSERT_EQ_INT(wait_exit(pid, log, "the duplicate key"), 1);
 	{
 		char *text = slurp(log);
 
@@ -602,7 +604,7 @@ TEST(a_duplicate_key_stops_the_job_and_restart_replaces)
 		ASSERT_TRUE(strstr(out, "restart") != NULL);
 		free(out);
 	}
-	pid = start_barge(path, NULL, log);
+	pid = start_barge(path, log, NULL);
 	wait_same("inc_dup", "inc_dup", tables);
 	th_exec(c, "INSERT INTO d VALUES (9, 'later')");
 	wait_same("inc_dup", "inc_dup", tables);
@@ -615,12 +617,10 @@ TEST(a_duplicate_key_stops_the_job_and_restart_replaces)
 TEST(a_ddl_the_target_refuses_stops_the_job_and_can_be_skipped)
 {
 	const struct th_servers *s = th_servers();
-	const char *tables[] = {"s", NULL};
 	char log[512], skip[300], *text, *at, *end;
 	const char *path;
 	MYSQL *c, *t;
 	pid_t pid;
-	int status = 0;
 
 	log_path(log, sizeof log, "inc-ddlfail");
 	th_fresh_db(&s->source, "inc_ddlfail");
@@ -628,20 +628,14 @@ TEST(a_ddl_the_target_refuses_stops_the_job_and_can_be_skipped)
 	c = th_connect(&s->source, "inc_ddlfail");
 	th_exec(c, "CREATE TABLE s (id INT PRIMARY KEY, v VARCHAR(10))");
 	path = write_job("inc-ddlfail", "all", "  objects: {allow: [{schema: inc_ddlfail}]}\n");
-	pid = start_barge(path, "--once", log);
+	pid = start_barge(path, log, (const char *const[]){"--once", NULL});
 	wait_syncing("inc-ddlfail", pid, log);
 	/* the target's table drifted: the column the index is on is gone there */
 	t = th_connect(&s->target, "inc_ddlfail");
 	th_exec(t, "ALTER TABLE s DROP COLUMN v");
 	th_exec(c, "CREATE INDEX ix ON s (v)");
 	th_exec(c, "INSERT INTO s VALUES (1, 'after')");
-	for (int i = 0; i < 300 && waitpid(pid, &status, WNOHANG) != pid; i++)
-		usleep(100000);
-	if (kill(pid, 0) == 0) {
-		kill_barge(pid);
-		TEST_FAILF("barge did not stop on the DDL:\n%s", slurp(log));
-	}
-	ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1);
+	ASSERT_EQ_INT(wait_exit(pid, log, "the DDL"), 1);
 	text = slurp(log);
 	ASSERT_TRUE(strstr(text, "statement: CREATE INDEX") != NULL);
 	at = strstr(text, "--skip-ddl ");
@@ -659,26 +653,7 @@ TEST(a_ddl_the_target_refuses_stops_the_job_and_can_be_skipped)
 		ASSERT_EQ_INT(th_run(&out, NULL, "'%s' restart inc-ddlfail", th_barge_bin()), 0);
 		free(out);
 	}
-	{
-		const struct th_servers *sv = th_servers();
-		char e1[128], e2[128];
-
-		snprintf(e1, sizeof e1, "BARGE_T_SRC=%s", sv->source.src_password);
-		snprintf(e2, sizeof e2, "BARGE_T_TGT=%s", sv->target.tgt_password);
-		pid = fork();
-		if (pid == 0) {
-			char *argv[] = {(char *)th_barge_bin(), "run", "--skip-ddl", skip,
-					(char *)path, NULL};
-			int fd = open(log, O_WRONLY | O_APPEND);
-
-			putenv(e1);
-			putenv(e2);
-			dup2(fd, 1);
-			dup2(fd, 2);
-			execv(argv[0], argv);
-			_exit(127);
-		}
-	}
+	pid = start_barge(path, log, (const char *const[]){"--skip-ddl", skip, NULL});
 	for (int i = 0; i < 300 && th_query_int(t, "SELECT COUNT(*) FROM s") == 0; i++)
 		usleep(100000);
 	ASSERT_EQ_INT(stop_barge(pid), 0);
@@ -686,7 +661,6 @@ TEST(a_ddl_the_target_refuses_stops_the_job_and_can_be_skipped)
 	text = slurp(log);
 	ASSERT_TRUE(strstr(text, "skipped as asked") != NULL);
 	free(text);
-	(void)tables;
 	mysql_close(t);
 	mysql_close(c);
 }
@@ -706,7 +680,7 @@ TEST(a_lost_target_is_waited_for_and_resumed)
 	c = th_connect(&s->source, "inc_lost");
 	th_exec(c, "CREATE TABLE r (id INT PRIMARY KEY, v INT)");
 	path = write_job("inc-lost", "all", "  objects: {allow: [{schema: inc_lost}]}\n");
-	pid = start_barge(path, NULL, log);
+	pid = start_barge(path, log, NULL);
 	wait_syncing("inc-lost", pid, log);
 	th_exec(c, "INSERT INTO r SELECT seq, seq FROM seq_1_to_100");
 	th_kill_server(&s->target);
@@ -755,7 +729,7 @@ TEST(mode_incremental_starts_at_a_mariadb_gtid_position)
 		 "  incremental: {start: {gtid: \"%s\"}}\n", gtid);
 	free(gtid);
 	path = write_job("inc-gtid", "incremental", extra);
-	pid = start_barge(path, NULL, log);
+	pid = start_barge(path, log, NULL);
 	wait_syncing("inc-gtid", pid, log);
 	th_exec(c, "INSERT INTO g VALUES (3, 3)");
 	wait_same("inc_gtid", "inc_gtid", tables);

@@ -41,19 +41,11 @@ static const char *fixtures(void)
 
 static char *slurp(const char *path, size_t *len)
 {
-	FILE *f = fopen(path, "rb");
-	struct barge_buf b;
-	char chunk[65536];
-	size_t n;
+	char *text = test_read_file(path, len);
 
-	if (!f)
+	if (!text)
 		TEST_FAILF("cannot read %s", path);
-	barge_buf_init(&b, BARGE_BUF_NOCAP);
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-		barge_buf_append(&b, chunk, n);
-	fclose(f);
-	*len = b.len;
-	return barge_buf_detach(&b);
+	return text;
 }
 
 /* ---- the canonical dump ---- */

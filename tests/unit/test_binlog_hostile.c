@@ -31,21 +31,11 @@ static const char *fixture(const char *rel)
 
 static uint8_t *slurp(const char *path, size_t *len)
 {
-	FILE *f = fopen(path, "rb");
-	uint8_t *data;
-	long n;
+	char *data = test_read_file(path, len);
 
-	if (!f)
+	if (!data)
 		TEST_FAILF("cannot read %s", path);
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	data = malloc((size_t)n + 1);
-	if (fread(data, 1, (size_t)n, f) != (size_t)n)
-		TEST_FAILF("short read of %s", path);
-	fclose(f);
-	*len = (size_t)n;
-	return data;
+	return (uint8_t *)data;
 }
 
 /* Walk a rows event fully. */

@@ -9,38 +9,9 @@
 #include "engine/checkpoint.h"
 #include "tests/test.h"
 
-static char *read_all(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	long n;
-
-	if (!f)
-		TEST_FAILF("cannot open %s", path);
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = calloc(1, (size_t)n + 1);
-	if (fread(buf, 1, (size_t)n, f) != (size_t)n)
-		TEST_FAILF("cannot read %s", path);
-	fclose(f);
-	return buf;
-}
-
 TEST(compiled_ddl_is_schemas_checkpoint_sql)
 {
-	char *file = read_all(BARGE_SOURCE_DIR "/schemas/checkpoint.sql");
-	const char *ddl = barge_ckpt_ddl();
-
-	if (strcmp(file, ddl) != 0) {
-		size_t i = 0;
-
-		while (file[i] && file[i] == ddl[i])
-			i++;
-		TEST_FAILF("engine/checkpoint.c's DDL differs from schemas/checkpoint.sql at byte %zu:"
-			   "\n  file: %.60s\n  code: %.60s", i, file + i, ddl + i);
-	}
-	free(file);
+	ASSERT_TEXT_IS_FILE(barge_ckpt_ddl(), BARGE_SOURCE_DIR "/schemas/checkpoint.sql");
 }
 
 TEST(positions_order_by_file_then_offset)

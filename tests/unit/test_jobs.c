@@ -16,22 +16,6 @@
 #include "engine/jobset.h"
 #include "tests/test.h"
 
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	struct barge_buf b;
-	char chunk[4096];
-	size_t n;
-
-	if (!f)
-		return NULL;
-	barge_buf_init(&b, BARGE_BUF_NOCAP);
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-		barge_buf_append(&b, chunk, n);
-	fclose(f);
-	return barge_buf_detach(&b);
-}
-
 /* Load paths and return every diagnostic joined by newlines, with prefix stripped from files. */
 static char *diagnostics(const char *const *paths, size_t n, const char *strip, int *rc)
 {
@@ -78,7 +62,7 @@ TEST(invalid_files_give_their_exact_messages)
 		snprintf(path, sizeof path, "%s/jobs/invalid/%s", BARGE_TEST_DATA, e->d_name);
 		snprintf(expect_path, sizeof expect_path, "%.*s.expect", (int)strlen(path) - 5, path);
 		snprintf(prefix, sizeof prefix, "%s:", path);
-		expect = slurp(expect_path);
+		expect = test_read_file(expect_path, NULL);
 		if (!expect)
 			TEST_FAILF("%s has no .expect file", path);
 		paths[0] = path;
@@ -107,7 +91,7 @@ TEST(invalid_sets_are_rejected_whole)
 		snprintf(dir, sizeof dir, "%s/jobs/invalid-sets/%s", BARGE_TEST_DATA, sets[i]);
 		snprintf(expect_path, sizeof expect_path, "%s/expect", dir);
 		snprintf(prefix, sizeof prefix, "%s/", dir);
-		expect = slurp(expect_path);
+		expect = test_read_file(expect_path, NULL);
 		ASSERT_TRUE(expect != NULL);
 		paths[0] = dir;
 		got = diagnostics(paths, 1, prefix, &rc);

@@ -48,22 +48,6 @@ struct plan_case {
 	size_t n_sections;
 };
 
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	struct barge_buf b;
-	char chunk[4096];
-	size_t n;
-
-	if (!f)
-		return NULL;
-	barge_buf_init(&b, BARGE_BUF_NOCAP);
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-		barge_buf_append(&b, chunk, n);
-	fclose(f);
-	return barge_buf_detach(&b);
-}
-
 /* Split text into sections; returns NULL or a message on a malformed file. */
 static const char *split(char *text, struct plan_case *c)
 {
@@ -309,7 +293,7 @@ static void run_case(const char *path, const char *file, struct barge_buf *error
 	struct barge_plan plan = {0};
 	struct barge_err err = {0};
 	struct barge_buf got;
-	char *text = slurp(path), *expect = NULL;
+	char *text = test_read_file(path, NULL), *expect = NULL;
 	const char *problem, *files_text, *render;
 	size_t n_recs = 0, before = errors->len;
 	bool expect_drift = false;
@@ -400,7 +384,7 @@ TEST(plan_cases)
 	barge_buf_init(&errors, BARGE_BUF_NOCAP);
 	for (size_t i = 0; i < n; i++) {
 		char *path = barge_xasprintf("%s/plan/%s", BARGE_TEST_DATA, names[i]);
-		char *text = slurp(path), *ex;
+		char *text = test_read_file(path, NULL), *ex;
 
 		run_case(path, names[i], &errors);
 		/* which actions the cases cover, from their expectations */

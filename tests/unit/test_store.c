@@ -382,38 +382,9 @@ TEST(mysql_store_failure_names_the_store_not_the_password)
 	ASSERT_EQ_INT(barge_store_open("nope", &s, &err), BARGE_EUSAGE);
 }
 
-static char *read_all(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	long n;
-
-	if (!f)
-		TEST_FAILF("cannot open %s", path);
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = calloc(1, (size_t)n + 1);
-	if (fread(buf, 1, (size_t)n, f) != (size_t)n)
-		TEST_FAILF("cannot read %s", path);
-	fclose(f);
-	return buf;
-}
-
 TEST(mysql_ddl_is_schemas_store_sql)
 {
-	char *file = read_all(BARGE_SOURCE_DIR "/schemas/store.sql");
-	const char *ddl = barge_store_mysql_ddl();
-
-	if (strcmp(file, ddl) != 0) {
-		size_t i = 0;
-
-		while (file[i] && file[i] == ddl[i])
-			i++;
-		TEST_FAILF("engine/store_mysql.c's DDL differs from schemas/store.sql at byte %zu:"
-			   "\n  file: %.60s\n  code: %.60s", i, file + i, ddl + i);
-	}
-	free(file);
+	ASSERT_TEXT_IS_FILE(barge_store_mysql_ddl(), BARGE_SOURCE_DIR "/schemas/store.sql");
 }
 
 TEST(default_store_follows_the_environment)
