@@ -589,3 +589,26 @@ int th_run(char **out, const char *const *env, const char *fmt, ...)
 		return WEXITSTATUS(status);
 	return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : -1;
 }
+
+const char *th_write_job(const char *name, const char *mode, const char *src_user,
+			 const char *spec_extra)
+{
+	const struct th_servers *s = th_servers();
+	static char path[1024];
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/%s.yaml", th_tmpdir(), name);
+	f = fopen(path, "w");
+	if (!f)
+		TEST_FAILF("cannot write %s", path);
+	fprintf(f,
+		"apiVersion: barge/v1\nkind: MigrationJob\nmetadata: {name: %s}\nspec:\n"
+		"  mode: %s\n"
+		"  source: {host: 127.0.0.1, port: %u, user: %s, password: \"${env:BARGE_T_SRC}\"}\n"
+		"  target: {host: 127.0.0.1, port: %u, user: %s, password: \"${env:BARGE_T_TGT}\"}\n"
+		"%s",
+		name, mode, s->source.port, src_user ? src_user : s->source.src_user, s->target.port,
+		s->target.tgt_user, spec_extra);
+	fclose(f);
+	return path;
+}

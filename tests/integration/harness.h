@@ -70,6 +70,15 @@ void th_fresh_db(const struct th_server *s, const char *name);
 long long th_compare_tables(const struct th_server *a, const char *db_a, const char *table_a,
 			    const struct th_server *b, const char *db_b, const char *table_b);
 
+/*
+ * Write job file name.yaml in th_tmpdir() for the shared servers: mode, the source user
+ * (NULL: the seed's barge_src) and target user, passwords as ${env:BARGE_T_SRC} /
+ * ${env:BARGE_T_TGT}, then spec_extra (YAML lines under spec:).  Returns its path (static
+ * storage, overwritten by the next call).
+ */
+const char *th_write_job(const char *name, const char *mode, const char *src_user,
+			 const char *spec_extra);
+
 /* A scratch directory for this test binary (removed when it exits successfully). */
 const char *th_tmpdir(void);
 

@@ -15,29 +15,6 @@
 #include "tests/integration/harness.h"
 #include "tests/test.h"
 
-/* Write a job file for the shared servers and return its path (static storage). */
-static const char *write_job(const char *name, const char *src_user, const char *spec_extra)
-{
-	const struct th_servers *s = th_servers();
-	static char path[1024];
-	FILE *f;
-
-	snprintf(path, sizeof path, "%s/%s.yaml", th_tmpdir(), name);
-	f = fopen(path, "w");
-	if (!f)
-		TEST_FAILF("cannot write %s", path);
-	fprintf(f,
-		"apiVersion: barge/v1\nkind: MigrationJob\nmetadata: {name: %s}\nspec:\n"
-		"  mode: full\n"
-		"  source: {host: 127.0.0.1, port: %u, user: %s, password: \"${env:BARGE_T_SRC}\"}\n"
-		"  target: {host: 127.0.0.1, port: %u, user: %s, password: \"${env:BARGE_T_TGT}\"}\n"
-		"%s",
-		name, s->source.port, src_user ? src_user : s->source.src_user, s->target.port,
-		s->target.tgt_user, spec_extra);
-	fclose(f);
-	return path;
-}
-
 /* Run `barge run --once path` with the seed users' passwords; returns the exit status. */
 static int run_barge(const char *path, char **out)
 {
@@ -134,7 +111,7 @@ TEST(every_type_round_trips)
 		"  REPEAT('long', 10000), 'ℌ', 'plain', 'x', X'FF', X'5C27', REPEAT(X'00', 3000),"
 		"  REPEAT(X'AB', 100000), 'c', '', '\"just a string\"', NULL, NULL)");
 	mysql_close(c);
-	must_run(write_job("full-types", NULL,
+	must_run(th_write_job("full-types", "full", NULL,
 			   "  objects: {allow: [{schema: full_types}]}\n"
 			   "  full: {threads: 2, chunkRows: 1}\n"));
 	ASSERT_EQ_INT(th_compare_tables(&s->source, "full_types", "t", &s->target, "full_types", "t"),
@@ -156,7 +133,7 @@ TEST(odd_identifiers_work_everywhere)
 	th_exec(c, "INSERT INTO `we``ird db;--'\" 名`.`tab le'\"``;-- /*` VALUES"
 		   " (1, '`', 'ü', 1), (2, ';--', '/*', 2), (3, NULL, '', 3)");
 	mysql_close(c);
-	must_run(write_job("full-names", NULL,
+	must_run(th_write_job("full-names", "full", NULL,
 			   "  objects: {allow: [{schema: \"we`ird db;--'\\\" 名\"}]}\n"
 			   "  full: {chunkRows: 1}\n"));
 	ASSERT_EQ_INT(th_compare_tables(&s->source, db, "tab le'\"`;-- /*", &s->target, db,
@@ -180,7 +157,7 @@ TEST(empty_and_keyless_tables)
 	th_exec(c, "CREATE TABLE nullable_uniq (u INT NULL, UNIQUE KEY (u))");
 	th_exec(c, "INSERT INTO nullable_uniq VALUES (NULL), (NULL), (1)");
 	mysql_close(c);
-	must_run(write_job("full-shapes", NULL,
+	must_run(th_write_job("full-shapes", "full", NULL,
 			   "  objects: {allow: [{schema: full_shapes}]}\n"
 			   "  full: {threads: 3, chunkRows: 100}\n"));
 	ASSERT_EQ_INT(th_compare_tables(&s->source, "full_shapes", "empty_t", &s->target,
@@ -221,7 +198,7 @@ TEST(existing_rows_are_replaced_by_default)
 	char *v;
 
 	conflict_setup("full_dup_replace");
-	must_run(write_job("full-dup-replace", NULL,
+	must_run(th_write_job("full-dup-replace", "full", NULL,
 			   "  objects: {allow: [{schema: full_dup_replace}]}\n"));
 	c = th_connect(&th_servers()->target, "full_dup_replace");
 	v = th_query_value(c, "SELECT v FROM t WHERE id = 2");
@@ -237,7 +214,7 @@ TEST(existing_rows_are_kept_with_ignore)
 	char *v;
 
 	conflict_setup("full_dup_ignore");
-	must_run(write_job("full-dup-ignore", NULL,
+	must_run(th_write_job("full-dup-ignore", "full", NULL,
 			   "  objects: {allow: [{schema: full_dup_ignore}]}\n"
 			   "  full: {onDuplicate: ignore}\n"));
 	c = th_connect(&th_servers()->target, "full_dup_ignore");
@@ -254,7 +231,7 @@ TEST(existing_rows_stop_the_job_with_error)
 	char *out = NULL;
 
 	conflict_setup("full_dup_error");
-	ASSERT_EQ_INT(run_barge(write_job("full-dup-error", NULL,
+	ASSERT_EQ_INT(run_barge(th_write_job("full-dup-error", "full", NULL,
 					  "  objects: {allow: [{schema: full_dup_error}]}\n"
 					  "  full: {onDuplicate: error}\n"),
 				&out),
@@ -282,7 +259,7 @@ TEST(routes_rename_and_merge_shards)
 	th_exec(c, "INSERT INTO full_shard_1.orders_1 SELECT seq, seq FROM seq_1_to_500");
 	th_exec(c, "INSERT INTO full_shard_2.orders_2 SELECT seq, seq FROM seq_501_to_900");
 	mysql_close(c);
-	must_run(write_job("full-shards", NULL,
+	must_run(th_write_job("full-shards", "full", NULL,
 			   "  objects: {allow: [{schema: \"~^full_shard_[0-9]+$\"}]}\n"
 			   "  routes:\n"
 			   "    - from: {schema: \"~^full_shard_[0-9]+$\", table: \"~^orders_\"}\n"
@@ -312,7 +289,7 @@ TEST(snapshot_by_flush_or_lock_tables)
 	snprintf(e2, sizeof e2, "BARGE_T_TGT=%s", s->target.tgt_password);
 	/* the seed's grants have no RELOAD: LOCK TABLES it is */
 	ASSERT_EQ_INT(th_run(&out, env, "'%s' run --once '%s'", th_barge_bin(),
-			     write_job("full-snap-lock", NULL,
+			     th_write_job("full-snap-lock", "full", NULL,
 				       "  objects: {allow: [{schema: full_snap}]}\n")),
 		      0);
 	ASSERT_CONTAINS(out, "snapshot taken by lock-tables at mysql-bin.");
@@ -320,7 +297,7 @@ TEST(snapshot_by_flush_or_lock_tables)
 	free(out);
 	drop_on_target("full_snap");
 	ASSERT_EQ_INT(th_run(&out, env, "'%s' run --once '%s'", th_barge_bin(),
-			     write_job("full-snap-flush", s->source.src_reload_user,
+			     th_write_job("full-snap-flush", "full", s->source.src_reload_user,
 				       "  objects: {allow: [{schema: full_snap}]}\n")),
 		      0);
 	ASSERT_CONTAINS(out, "snapshot taken by flush at mysql-bin.");
@@ -346,7 +323,7 @@ TEST(a_16_mib_value_is_copied)
 	th_exec(c, "CREATE TABLE t (id INT PRIMARY KEY, b LONGBLOB)");
 	th_exec(c, "INSERT INTO t VALUES (1, REPEAT(X'00FF5C0A09', 3355444)), (2, 'small')");
 	mysql_close(c);
-	must_run(write_job("full-big", NULL, "  objects: {allow: [{schema: full_big}]}\n"));
+	must_run(th_write_job("full-big", "full", NULL, "  objects: {allow: [{schema: full_big}]}\n"));
 	ASSERT_EQ_INT(th_compare_tables(&s->source, "full_big", "t", &s->target, "full_big", "t"), 2);
 }
 
@@ -368,7 +345,7 @@ TEST(kill_9_at_any_moment_then_resume_ends_identical)
 	th_exec(c, "CREATE TABLE nokey (a INT, b VARCHAR(10))");
 	th_exec(c, "INSERT INTO nokey SELECT seq %% 5, 'x' FROM seq_1_to_30000");
 	mysql_close(c);
-	path = write_job("full-kill", NULL,
+	path = th_write_job("full-kill", "full", NULL,
 			 "  objects: {allow: [{schema: full_kill}]}\n"
 			 "  full: {threads: 2, chunkRows: 2000}\n");
 	snprintf(e1, sizeof e1, "BARGE_T_SRC=%s", s->source.src_password);

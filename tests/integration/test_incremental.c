@@ -18,29 +18,6 @@
 #include "tests/integration/harness.h"
 #include "tests/test.h"
 
-/* Write a job file for the shared servers and return its path (static storage). */
-static const char *write_job(const char *name, const char *mode, const char *spec_extra)
-{
-	const struct th_servers *s = th_servers();
-	static char path[1024];
-	FILE *f;
-
-	snprintf(path, sizeof path, "%s/%s.yaml", th_tmpdir(), name);
-	f = fopen(path, "w");
-	if (!f)
-		TEST_FAILF("cannot write %s", path);
-	fprintf(f,
-		"apiVersion: barge/v1\nkind: MigrationJob\nmetadata: {name: %s}\nspec:\n"
-		"  mode: %s\n"
-		"  source: {host: 127.0.0.1, port: %u, user: %s, password: \"${env:BARGE_T_SRC}\"}\n"
-		"  target: {host: 127.0.0.1, port: %u, user: %s, password: \"${env:BARGE_T_TGT}\"}\n"
-		"%s",
-		name, mode, s->source.port, s->source.src_user, s->target.port, s->target.tgt_user,
-		spec_extra);
-	fclose(f);
-	return path;
-}
-
 /* A log file's text ("" while it does not exist). */
 static char *slurp(const char *path)
 {
@@ -252,7 +229,7 @@ TEST(changes_of_every_kind_follow_the_full_phase)
 	th_exec(c, "INSERT INTO comp SELECT CONCAT('k', seq %% 7), seq, seq FROM seq_1_to_200");
 	th_exec(c, "CREATE TABLE nokey (a INT, b VARCHAR(10))");
 	th_exec(c, "INSERT INTO nokey SELECT seq %% 3, 'x' FROM seq_1_to_30");
-	path = write_job("inc-basic", "all",
+	path = th_write_job("inc-basic", "all", NULL,
 			 "  objects: {allow: [{schema: inc_basic}]}\n"
 			 "  incremental: {workers: 4, batch: 50}\n");
 	pid = start_barge(path, log, NULL);
@@ -378,7 +355,7 @@ TEST(kill_9_under_writes_loses_and_doubles_nothing)
 	th_exec(c, "CREATE TABLE nokey (a INT, b VARCHAR(10))");
 	th_exec(c, "INSERT INTO nokey SELECT seq %% 50, 'f' FROM seq_1_to_2000");
 	mysql_close(c);
-	path = write_job("inc-kill", "all",
+	path = th_write_job("inc-kill", "all", NULL,
 			 "  objects: {allow: [{schema: inc_kill}]}\n"
 			 "  full: {threads: 2, chunkRows: 3000}\n"
 			 "  incremental: {workers: 3, batch: 20}\n");
@@ -432,7 +409,7 @@ TEST(ddl_in_the_stream_is_applied_in_order)
 	th_exec(c, "CREATE TABLE gone (id INT PRIMARY KEY)");
 	th_exec(c, "CREATE TABLE trunc (id INT PRIMARY KEY)");
 	th_exec(c, "INSERT INTO trunc VALUES (1), (2)");
-	path = write_job("inc-ddl", "all",
+	path = th_write_job("inc-ddl", "all", NULL,
 			 "  objects: {allow: [{schema: inc_ddl}, {schema: inc_ddl_new}]}\n");
 	pid = start_barge(path, log, NULL);
 	wait_syncing("inc-ddl", pid, log);
@@ -488,7 +465,7 @@ TEST(tables_listed_one_by_one_do_not_pick_up_new_tables)
 	c = th_connect(&s->source, "inc_listed");
 	th_exec(c, "CREATE TABLE listed (id INT PRIMARY KEY)");
 	th_exec(c, "CREATE TABLE other (id INT PRIMARY KEY)");
-	path = write_job("inc-listed", "all",
+	path = th_write_job("inc-listed", "all", NULL,
 			 "  objects: {allow: [{schema: inc_listed, table: listed}]}\n");
 	pid = start_barge(path, log, NULL);
 	wait_syncing("inc-listed", pid, log);
@@ -523,7 +500,7 @@ TEST(routes_merge_shards_and_filters_drop_events)
 	th_exec(c, "CREATE TABLE inc_shard_2.orders_2 (id INT PRIMARY KEY, v INT)");
 	th_exec(c, "INSERT INTO inc_shard_1.orders_1 VALUES (1, 1)");
 	th_exec(c, "INSERT INTO inc_shard_2.orders_2 VALUES (2, 2)");
-	path = write_job("inc-shards", "all",
+	path = th_write_job("inc-shards", "all", NULL,
 			 "  objects: {allow: [{schema: \"~^inc_shard_[0-9]+$\"}]}\n"
 			 "  routes:\n"
 			 "    - from: {schema: \"~^inc_shard_[0-9]+$\", table: \"~^orders_[0-9]+$\"}\n"
@@ -574,7 +551,7 @@ TEST(a_duplicate_key_stops_the_job_and_restart_replaces)
 	th_exec(c, "CREATE TABLE d (id INT PRIMARY KEY, v VARCHAR(20))");
 	th_exec(c, "INSERT INTO d VALUES (1, 'one')");
 	/* one worker, so that the row after the conflict waits behind it */
-	path = write_job("inc-dup", "all",
+	path = th_write_job("inc-dup", "all", NULL,
 			 "  objects: {allow: [{schema: inc_dup}]}\n"
 			 "  incremental: {workers: 1}\n");
 	pid = start_barge(path, log, (const char *const[]){"--once", NULL});
@@ -627,7 +604,7 @@ TEST(a_ddl_the_target_refuses_stops_the_job_and_can_be_skipped)
 	drop_on_target("inc_ddlfail");
 	c = th_connect(&s->source, "inc_ddlfail");
 	th_exec(c, "CREATE TABLE s (id INT PRIMARY KEY, v VARCHAR(10))");
-	path = write_job("inc-ddlfail", "all", "  objects: {allow: [{schema: inc_ddlfail}]}\n");
+	path = th_write_job("inc-ddlfail", "all", NULL, "  objects: {allow: [{schema: inc_ddlfail}]}\n");
 	pid = start_barge(path, log, (const char *const[]){"--once", NULL});
 	wait_syncing("inc-ddlfail", pid, log);
 	/* the target's table drifted: the column the index is on is gone there */
@@ -679,7 +656,7 @@ TEST(a_lost_target_is_waited_for_and_resumed)
 	drop_on_target("inc_lost");
 	c = th_connect(&s->source, "inc_lost");
 	th_exec(c, "CREATE TABLE r (id INT PRIMARY KEY, v INT)");
-	path = write_job("inc-lost", "all", "  objects: {allow: [{schema: inc_lost}]}\n");
+	path = th_write_job("inc-lost", "all", NULL, "  objects: {allow: [{schema: inc_lost}]}\n");
 	pid = start_barge(path, log, NULL);
 	wait_syncing("inc-lost", pid, log);
 	th_exec(c, "INSERT INTO r SELECT seq, seq FROM seq_1_to_100");
@@ -728,7 +705,7 @@ TEST(mode_incremental_starts_at_a_mariadb_gtid_position)
 		 "  objects: {allow: [{schema: inc_gtid}]}\n"
 		 "  incremental: {start: {gtid: \"%s\"}}\n", gtid);
 	free(gtid);
-	path = write_job("inc-gtid", "incremental", extra);
+	path = th_write_job("inc-gtid", "incremental", NULL, extra);
 	pid = start_barge(path, log, NULL);
 	wait_syncing("inc-gtid", pid, log);
 	th_exec(c, "INSERT INTO g VALUES (3, 3)");
@@ -754,7 +731,7 @@ TEST(a_purged_binlog_names_the_seed_message)
 	int rc;
 
 	log_path(log, sizeof log, "inc-purged");
-	path = write_job("inc-purged", "incremental",
+	path = th_write_job("inc-purged", "incremental", NULL,
 			 "  objects: {allow: [{schema: inc_purged}]}\n"
 			 "  incremental: {start: {binlogName: source-bin.000000, binlogPos: 4}}\n");
 	snprintf(e1, sizeof e1, "BARGE_T_SRC=%s", s->source.src_password);
