@@ -566,12 +566,16 @@ static int wait_conflicts(struct inc *in, unsigned w)
 
 		if (s->seq == 0 || s->worker == w)
 			continue;
+		int rc = 0;
+
 		pthread_mutex_lock(&in->mu);
 		while (!in->failed && in->w[s->worker].done_seq < s->seq)
 			pthread_cond_wait(&in->done, &in->mu);
+		if (in->failed)
+			rc = in->err.code ? in->err.code : BARGE_EINVAL;
 		pthread_mutex_unlock(&in->mu);
-		if (stopping(in) && in->failed)
-			return in->err.code ? in->err.code : BARGE_EINVAL;
+		if (rc)
+			return rc;
 	}
 	return 0;
 }
@@ -1042,6 +1046,10 @@ static int on_query(struct inc *in, const struct barge_event *ev, struct barge_e
 			  barge_ddl_kind_name(d.kind), sql);
 		goto moved;
 	}
+	/* every earlier change is committed before the schema changes under it */
+	rc = drain(in);
+	if (rc)
+		goto done;
 	if (in->opts && in->opts->skip_ddl_at) {
 		char at[300];
 
@@ -1051,10 +1059,6 @@ static int on_query(struct inc *in, const struct barge_event *ev, struct barge_e
 			goto moved_commit;
 		}
 	}
-	/* every earlier change is committed before the schema changes under it */
-	rc = drain(in);
-	if (rc)
-		goto done;
 	barge_buf_init(&out, BARGE_BUF_NOCAP);
 	rc = barge_ddl_rewrite(&d, sql, len, route_name, in, &out, err);
 	if (rc == 0) {
@@ -1090,11 +1094,9 @@ static int on_query(struct inc *in, const struct barge_event *ev, struct barge_e
 	}
 	barge_buf_dispose(&out);
 moved_commit:
-	rc = drain(in);
 	/* the tables' shapes changed: read them again from the target */
 	tmaps_clear(in);
-	if (rc == 0)
-		rc = write_all_positions(in, &end, err);
+	rc = write_all_positions(in, &end, err);
 	if (rc) {
 		fail(in, err, NULL, &in->txn_start);
 		goto done;
