@@ -60,15 +60,7 @@ static int parse_common(int argc, char **argv, struct common *o, const char *ext
 
 static int open_store(const struct common *o, struct barge_store **s, struct barge_err *err)
 {
-	char *url = NULL;
-	int rc = 0;
-
-	if (!o->store)
-		rc = barge_store_default_url(&url, err);
-	if (rc == 0)
-		rc = barge_store_open(o->store ? o->store : url, s, err);
-	free(url);
-	return rc;
+	return barge_store_open(o->store, s, err);
 }
 
 static int load_files(char **paths, size_t n, struct barge_jobset **set, struct barge_err *err)

@@ -428,17 +428,12 @@ int barge_controller_open(const struct barge_controller_opts *opts, struct barge
 			  struct barge_err *err)
 {
 	struct barge_controller *c = barge_xcalloc(1, sizeof *c);
-	char *url = NULL;
-	int rc = 0;
+	int rc;
 
 	c->opts = *opts;
-	if (!opts->store_url)
-		rc = barge_store_default_url(&url, err);
-	if (rc == 0)
-		rc = barge_store_open(opts->store_url ? opts->store_url : url, &c->store, err);
+	rc = barge_store_open(opts->store_url, &c->store, err);
 	if (rc == 0)
 		rc = barge_store_lock(c->store, err);
-	free(url);
 	if (rc) {
 		barge_controller_free(c);
 		return rc;

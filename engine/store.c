@@ -690,20 +690,31 @@ int barge_store_open(const char *url, struct barge_store **out, struct barge_err
 {
 	struct barge_store_url u;
 	struct barge_store *s = NULL;
-	int rc = barge_store_url_parse(url, &u, err);
+	char *fallback = NULL;
+	int rc = 0;
 
-	if (rc != 0)
+	if (!url) {
+		rc = barge_store_default_url(&fallback, err);
+		if (rc != 0)
+			return rc;
+		url = fallback;
+	}
+	rc = barge_store_url_parse(url, &u, err);
+	if (rc != 0) {
+		free(fallback);
 		return rc;
+	}
 	switch (u.kind) {
 	case BARGE_STORE_DIR: rc = barge_store_dir_ops.open(&u, &s, err); break;
 	case BARGE_STORE_MYSQL: rc = barge_store_mysql_ops.open(&u, &s, err); break;
 	}
 	barge_store_url_dispose(&u);
-	if (rc != 0)
-		return rc;
-	s->url = barge_xstrdup(url);
-	*out = s;
-	return 0;
+	if (rc == 0) {
+		s->url = barge_xstrdup(url);
+		*out = s;
+	}
+	free(fallback);
+	return rc;
 }
 
 int barge_store_lock(struct barge_store *s, struct barge_err *err)

@@ -190,7 +190,7 @@ extern const struct barge_store_ops barge_store_mysql_ops;
 const char *barge_store_mysql_ddl(void);
 
 /*
- * Open the store named by url (see above).  Returns 0 and sets *out (barge_store_close), or
+ * Open the store named by url (see above; NULL: barge_store_default_url()).  Returns 0 and sets *out (barge_store_close), or
  * BARGE_EUSAGE for a bad URL, BARGE_ESTORE when it cannot be opened (the dir: directory is
  * created, mode 0700, when missing; so are the mysql:// database and its table).
  */

@@ -423,6 +423,20 @@ TEST(default_store_follows_the_environment)
 	free(url);
 }
 
+TEST(open_without_a_url_uses_the_default)
+{
+	char *url = store_url();
+	struct barge_store *s = NULL;
+	struct barge_err err = {0};
+
+	setenv("BARGE_STORE", url, 1);
+	ASSERT_OK(barge_store_open(NULL, &s, &err));
+	ASSERT_EQ_STR(s->url, url);
+	barge_store_close(s);
+	unsetenv("BARGE_STORE");
+	free(url);
+}
+
 /* ---- the record's document ---- */
 
 TEST(record_json_round_trips_and_cleans_bad_utf8)
