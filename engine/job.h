@@ -164,6 +164,14 @@ char *barge_job_base_dir(const struct barge_job *job);
  */
 struct json_t *barge_job_to_json(const struct barge_job *job);
 
+/*
+ * The job back from a recorded spec: barge_job_to_json()'s text, plus an optional "file" key
+ * (the job file's absolute path, which barge_record_set_spec() adds so relative TLS and
+ * ${file:} paths still resolve).  The hash comes out the same as the job's.  Returns 0 and sets
+ * *out, or BARGE_ESTORE naming the first key that is missing or of the wrong type.
+ */
+int barge_job_from_json(const char *text, struct barge_job **out, struct barge_err *err);
+
 struct barge_rules;
 struct barge_rules_error_at;
 /*

@@ -943,6 +943,238 @@ static void compute_hash(struct barge_job *job)
 	json_decref(doc);
 }
 
+/* ---- back from the canonical form (a recorded spec) ---- */
+
+static void set_defaults(struct barge_job *job);
+
+struct from {
+	const char *what; /* the first key that was missing or of the wrong type */
+};
+
+static const json_t *member(struct from *f, const json_t *o, const char *key, int type)
+{
+	const json_t *v = json_object_get(o, key);
+
+	if (!v || (type >= 0 && (int)json_typeof(v) != type && !(type == JSON_STRING && json_is_null(v)))) {
+		if (!f->what)
+			f->what = key;
+		return NULL;
+	}
+	return v;
+}
+
+static char *str_member(struct from *f, const json_t *o, const char *key)
+{
+	const json_t *v = member(f, o, key, JSON_STRING);
+
+	return v && json_is_string(v) ? barge_xstrdup(json_string_value(v)) : NULL;
+}
+
+static uint64_t int_member(struct from *f, const json_t *o, const char *key)
+{
+	const json_t *v = member(f, o, key, JSON_INTEGER);
+	json_int_t i = v ? json_integer_value(v) : 0;
+
+	return i > 0 ? (uint64_t)i : 0;
+}
+
+static bool bool_member(struct from *f, const json_t *o, const char *key)
+{
+	const json_t *v = json_object_get(o, key);
+
+	if (!json_is_boolean(v)) {
+		if (!f->what)
+			f->what = key;
+		return false;
+	}
+	return json_is_true(v);
+}
+
+static int enum_member(struct from *f, const json_t *o, const char *key, const char *const *names)
+{
+	const json_t *v = member(f, o, key, JSON_STRING);
+
+	for (int i = 0; v && json_is_string(v) && names[i]; i++)
+		if (strcmp(names[i], json_string_value(v)) == 0)
+			return i;
+	if (!f->what)
+		f->what = key;
+	return 0;
+}
+
+static void pattern_from(struct from *f, const json_t *o, struct barge_pattern *p)
+{
+	if (!json_is_object(o)) {
+		f->what = f->what ? f->what : "pattern";
+		return;
+	}
+	p->schema = str_member(f, o, "schema");
+	p->table = str_member(f, o, "table");
+}
+
+static void endpoint_from(struct from *f, const json_t *o, struct barge_endpoint *e, bool source)
+{
+	const json_t *t = member(f, o, "tls", JSON_OBJECT);
+
+	if (!json_is_object(o)) {
+		f->what = f->what ? f->what : (source ? "source" : "target");
+		return;
+	}
+	e->host = str_member(f, o, "host");
+	e->port = (unsigned)int_member(f, o, "port");
+	e->user = str_member(f, o, "user");
+	e->password = str_member(f, o, "password");
+	if (t) {
+		e->tls.enabled = bool_member(f, t, "enabled");
+		e->tls.verify = bool_member(f, t, "verify");
+		e->tls.ca = str_member(f, t, "ca");
+		e->tls.cert = str_member(f, t, "cert");
+		e->tls.key = str_member(f, t, "key");
+	}
+	if (source) {
+		e->server_id = (uint32_t)int_member(f, o, "serverId");
+	} else {
+		e->dialect = (enum barge_dialect)enum_member(f, o, "dialect", dialect_names);
+		e->meta_schema = str_member(f, o, "metaSchema");
+	}
+}
+
+static const json_t *array_member(struct from *f, const json_t *o, const char *key, size_t *n)
+{
+	const json_t *a = member(f, o, key, JSON_ARRAY);
+
+	*n = a ? json_array_size(a) : 0;
+	return a;
+}
+
+int barge_job_from_json(const char *text, struct barge_job **out, struct barge_err *err)
+{
+	json_error_t jerr;
+	json_t *o = json_loads(text, 0, &jerr);
+	struct barge_job *job;
+	struct from f = {NULL};
+	const json_t *a;
+	size_t n;
+
+	*out = NULL;
+	if (!json_is_object(o)) {
+		json_decref(o);
+		return barge_err_set(err, BARGE_ESTORE, "the recorded spec is not a JSON object: %s",
+				     jerr.text);
+	}
+	job = barge_xcalloc(1, sizeof *job);
+	set_defaults(job);
+	job->name = str_member(&f, o, "name");
+	job->file = json_is_string(json_object_get(o, "file"))
+			    ? barge_xstrdup(json_string_value(json_object_get(o, "file")))
+			    : NULL;
+	job->state = (enum barge_desired_state)enum_member(&f, o, "state", state_names);
+	job->restart_generation = int_member(&f, o, "restartGeneration");
+	job->mode = (enum barge_mode)enum_member(&f, o, "mode", mode_names);
+	endpoint_from(&f, member(&f, o, "source", JSON_OBJECT), &job->source, true);
+	endpoint_from(&f, member(&f, o, "target", JSON_OBJECT), &job->target, false);
+
+	if ((a = array_member(&f, o, "allow", &n)) != NULL && n) {
+		job->allow = barge_xcalloc(n, sizeof *job->allow);
+		for (job->n_allow = 0; job->n_allow < n; job->n_allow++)
+			pattern_from(&f, json_array_get(a, job->n_allow), &job->allow[job->n_allow]);
+	}
+	if ((a = array_member(&f, o, "block", &n)) != NULL && n) {
+		job->block = barge_xcalloc(n, sizeof *job->block);
+		for (job->n_block = 0; job->n_block < n; job->n_block++)
+			pattern_from(&f, json_array_get(a, job->n_block), &job->block[job->n_block]);
+	}
+	if ((a = array_member(&f, o, "routes", &n)) != NULL && n) {
+		job->routes = barge_xcalloc(n, sizeof *job->routes);
+		for (job->n_routes = 0; job->n_routes < n; job->n_routes++) {
+			const json_t *r = json_array_get(a, job->n_routes);
+			struct barge_route *rt = &job->routes[job->n_routes];
+
+			pattern_from(&f, json_object_get(r, "from"), &rt->from);
+			rt->to_schema = str_member(&f, r, "toSchema");
+			rt->to_table = str_member(&f, r, "toTable");
+		}
+	}
+	if ((a = array_member(&f, o, "filters", &n)) != NULL && n) {
+		job->filters = barge_xcalloc(n, sizeof *job->filters);
+		for (job->n_filters = 0; job->n_filters < n; job->n_filters++) {
+			const json_t *fo = json_array_get(a, job->n_filters), *sp;
+			struct barge_filter *fl = &job->filters[job->n_filters];
+			size_t m;
+
+			pattern_from(&f, fo, &fl->match);
+			fl->ignore = (uint32_t)int_member(&f, fo, "ignore");
+			if ((sp = array_member(&f, fo, "sqlPattern", &m)) != NULL && m) {
+				fl->sql_patterns = barge_xcalloc(m, sizeof *fl->sql_patterns);
+				for (size_t j = 0; j < m; j++) {
+					const json_t *s = json_array_get(sp, j);
+
+					if (!json_is_string(s)) {
+						f.what = f.what ? f.what : "sqlPattern";
+						continue;
+					}
+					fl->sql_patterns[fl->n_sql_patterns++] =
+						barge_xstrdup(json_string_value(s));
+				}
+			}
+		}
+	}
+	job->full.threads = (unsigned)int_member(&f, o, "threads");
+	job->full.chunk_rows = int_member(&f, o, "chunkRows");
+	job->full.on_duplicate = (enum barge_on_duplicate)enum_member(&f, o, "onDuplicate",
+								       ondup_names);
+	job->incremental.start.binlog_name = str_member(&f, o, "startBinlogName");
+	job->incremental.start.binlog_pos = int_member(&f, o, "startBinlogPos");
+	job->incremental.start.gtid = str_member(&f, o, "startGtid");
+	job->incremental.workers = (unsigned)int_member(&f, o, "workers");
+	job->incremental.batch = (unsigned)int_member(&f, o, "batch");
+	job->incremental.safe_mode = (enum barge_safe_mode)enum_member(&f, o, "safeMode",
+									safe_names);
+	if ((a = array_member(&f, o, "notify", &n)) != NULL && n) {
+		job->notify = barge_xcalloc(n, sizeof *job->notify);
+		for (job->n_notify = 0; job->n_notify < n; job->n_notify++) {
+			const json_t *no = json_array_get(a, job->n_notify);
+			struct barge_notify *nt = &job->notify[job->n_notify];
+
+			nt->url = str_member(&f, no, "url");
+			nt->format = (enum barge_notify_format)enum_member(&f, no, "format",
+									    format_names);
+			nt->events = (unsigned)int_member(&f, no, "events");
+			nt->secret = str_member(&f, no, "secret");
+			nt->lag_threshold_ms = int_member(&f, no, "lagThresholdMs");
+		}
+	}
+	if ((a = array_member(&f, o, "precheckIgnore", &n)) != NULL && n) {
+		job->precheck_ignore = barge_xcalloc(n, sizeof *job->precheck_ignore);
+		for (size_t i = 0; i < n; i++) {
+			const json_t *s = json_array_get(a, i);
+
+			if (json_is_string(s))
+				job->precheck_ignore[job->n_precheck_ignore++] =
+					barge_xstrdup(json_string_value(s));
+			else
+				f.what = f.what ? f.what : "precheckIgnore";
+		}
+	}
+	json_decref(o);
+	if (!f.what && (!job->name || !barge_job_name_valid(job->name)))
+		f.what = "name";
+	if (!f.what && (!job->source.host || !job->target.host || !job->target.meta_schema))
+		f.what = !job->source.host ? "source.host" : "target.host";
+	if (f.what) {
+		int rc = barge_err_set(err, BARGE_ESTORE, "the recorded spec%s%s is not one barge "
+				       "wrote: its \"%s\" is missing or not what it should be",
+				       job->name ? " of job " : "", job->name ? job->name : "", f.what);
+
+		barge_job_free(job);
+		return rc;
+	}
+	barge_job_relink_locs(job);
+	compute_hash(job);
+	*out = job;
+	return 0;
+}
+
 /* ---- one document ---- */
 
 static void set_defaults(struct barge_job *job)

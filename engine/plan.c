@@ -91,11 +91,11 @@ static const struct field {
 
 #define N_FIELDS (sizeof fields / sizeof fields[0])
 
-/* Keys compared elsewhere (or the identity), never as spec fields. */
+/* Keys compared elsewhere (or the identity, or where the file was), never as spec fields. */
 static bool handled_elsewhere(const char *key)
 {
 	return strcmp(key, "name") == 0 || strcmp(key, "state") == 0 ||
-	       strcmp(key, "restartGeneration") == 0;
+	       strcmp(key, "restartGeneration") == 0 || strcmp(key, "file") == 0;
 }
 
 bool barge_plan_field_is_live(const char *key)

@@ -56,29 +56,17 @@ static struct run *run_get(struct barge_controller *c, const char *name)
 	return &c->runs[c->n_runs++];
 }
 
-/* A job from a record's spec (when no files are given): the spec is a job file's spec. */
+/* A job from a record's spec (when no files are given, and for jobs whose file is gone). */
 static struct barge_job *job_from_record(const struct barge_record *r, struct barge_err *err)
 {
-	struct barge_jobset *set = NULL;
-	struct barge_diags diags = {0};
-	struct barge_buf doc;
 	struct barge_job *job = NULL;
 
 	if (!r->spec_json) {
 		barge_err_set(err, BARGE_ESTORE, "job %s: the store holds no spec for it", r->name);
 		return NULL;
 	}
-	barge_buf_init(&doc, BARGE_BUF_NOCAP);
-	barge_buf_appendf(&doc, "apiVersion: barge/v1\nkind: MigrationJob\nmetadata: {name: %s}\n"
-			  "spec: %s\n", r->name, r->spec_json);
-	if (barge_jobset_load_buffer(r->name, doc.data, doc.len, &set, &diags, err) == 0 &&
-	    set->count == 1)
-		job = barge_job_dup(set->jobs[0]);
-	else if (!err || !err->code)
-		barge_err_set(err, BARGE_ESTORE, "job %s: the stored spec does not load", r->name);
-	barge_jobset_free(set);
-	barge_diags_dispose(&diags);
-	barge_buf_dispose(&doc);
+	if (barge_job_from_json(r->spec_json, &job, err))
+		return NULL;
 	return job;
 }
 

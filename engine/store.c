@@ -88,8 +88,13 @@ void barge_records_free(struct barge_record *recs, size_t n)
 void barge_record_set_spec(struct barge_record *r, const struct barge_job *job)
 {
 	json_t *doc = barge_job_to_json(job);
-	char *text = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
+	char *text, *abs = job->file ? realpath(job->file, NULL) : NULL;
 
+	/* where the file was, for its relative paths; not part of the spec's hash */
+	if (abs || job->file)
+		json_object_set_new(doc, "file", json_string(abs ? abs : job->file));
+	free(abs);
+	text = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(doc);
 	if (!text)
 		abort(); /* jansson fails only when out of memory */

@@ -14,6 +14,7 @@
 
 #include "engine/buf.h"
 #include "engine/jobset.h"
+#include "engine/store.h"
 #include "tests/test.h"
 
 /* Load paths and return every diagnostic joined by newlines, with prefix stripped from files. */
@@ -346,6 +347,73 @@ TEST(job_copies_own_their_file_name)
 	ASSERT_CONTAINS(copy->allow[1].loc.file, "everything.yaml");
 	ASSERT_EQ_STR(copy->routes[0].from.table, "~^orders_[0-9]+$");
 	barge_job_free(copy);
+}
+
+/* What the store records (barge_record_set_spec) turns back into the same job: same canonical
+ * form, same hash, and its file, so relative paths resolve as before. */
+static void assert_round_trip(const struct barge_job *j)
+{
+	struct barge_record r;
+	struct barge_job *back = NULL;
+	struct barge_err err = {0};
+	json_t *a, *b;
+	char *ta, *tb, *dir_a, *dir_b;
+
+	barge_record_init(&r, j->name);
+	barge_record_set_spec(&r, j);
+	ASSERT_CONTAINS(r.spec_json, "\"file\":");
+	ASSERT_EQ_INT(barge_job_from_json(r.spec_json, &back, &err), 0);
+	a = barge_job_to_json(j);
+	b = barge_job_to_json(back);
+	ta = json_dumps(a, JSON_COMPACT | JSON_SORT_KEYS);
+	tb = json_dumps(b, JSON_COMPACT | JSON_SORT_KEYS);
+	ASSERT_EQ_STR(tb, ta);
+	ASSERT_EQ_STR(back->spec_hash, j->spec_hash);
+	dir_a = barge_job_base_dir(j);
+	dir_b = barge_job_base_dir(back);
+	ASSERT_TRUE(dir_b[0] == '/');
+	ASSERT_CONTAINS(dir_b, dir_a[0] == '/' ? dir_a : "tests/data/jobs/valid");
+	free(dir_a);
+	free(dir_b);
+	free(ta);
+	free(tb);
+	json_decref(a);
+	json_decref(b);
+	barge_job_free(back);
+	barge_record_dispose(&r);
+}
+
+TEST(recorded_specs_load_back_as_the_same_job)
+{
+	const char *files[] = {"jobs/valid/everything.yaml", "jobs/valid/minimal.yaml",
+			       "jobs/valid/two-documents.yaml"};
+
+	for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
+		struct barge_jobset *set = load_ok(files[f]);
+
+		ASSERT_TRUE(set->count > 0);
+		for (size_t i = 0; i < set->count; i++)
+			assert_round_trip(set->jobs[i]);
+		barge_jobset_free(set);
+	}
+}
+
+TEST(recorded_specs_that_are_not_barges_are_refused_by_key)
+{
+	struct barge_job *job = (struct barge_job *)1;
+	struct barge_err err = {0};
+
+	ASSERT_EQ_INT(barge_job_from_json("[1]", &job, &err), BARGE_ESTORE);
+	ASSERT_TRUE(job == NULL);
+	barge_err_clear(&err);
+	ASSERT_EQ_INT(barge_job_from_json("{\"name\":\"a\",\"state\":\"running\"}", &job, &err),
+		      BARGE_ESTORE);
+	ASSERT_CONTAINS(err.msg, "\"restartGeneration\"");
+	barge_err_clear(&err);
+	ASSERT_EQ_INT(barge_job_from_json("{\"name\":\"a\",\"state\":\"sleeping\"}", &job, &err),
+		      BARGE_ESTORE);
+	ASSERT_CONTAINS(err.msg, "\"state\"");
+	barge_err_clear(&err);
 }
 
 TEST_MAIN()
