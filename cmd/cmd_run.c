@@ -45,6 +45,8 @@ static void usage(void)
 		   "                      replaced by the source's until the source's current position\n"
 		   "  --skip-ddl FILE:POS skip the DDL statement at this binlog position (one that\n"
 		   "                      stopped the job and was applied by hand)\n"
+		   "  --lease-ttl DURATION how long a job stays with this controller without a\n"
+		   "                      renewal before another may take it over (default 30s)\n"
 		   "  --log-level LEVEL   debug, info (default), warn or error\n"
 		   "  --progress SECONDS  how often to log progress (default 5)\n");
 }
@@ -124,6 +126,7 @@ int cmd_run(int argc, char **argv)
 		{"skip-ddl", required_argument, NULL, 's'},
 		{"log-level", required_argument, NULL, 'l'},
 		{"progress", required_argument, NULL, 'p'},
+		{"lease-ttl", required_argument, NULL, 'L'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -148,6 +151,17 @@ int cmd_run(int argc, char **argv)
 			}
 			break;
 		case 'p': progress_s = atoi(optarg) > 0 ? atoi(optarg) : 5; break;
+		case 'L': {
+			uint64_t ms = 0;
+
+			if (barge_duration_parse(optarg, &ms) != 0 || ms < 1000) {
+				err_printf("barge run: --lease-ttl must be a duration of at least 1s, "
+					   "like 10s or 1m\n");
+				return BARGE_EXIT_ERROR;
+			}
+			copts.lease_ttl_ms = (int64_t)ms;
+			break;
+		}
 		case 'h': usage(); return BARGE_EXIT_OK;
 		default: return BARGE_EXIT_ERROR;
 		}

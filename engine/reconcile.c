@@ -3,6 +3,7 @@
  */
 #include "engine/reconcile.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,8 @@
 
 #define BACKOFF_MAX_S 60
 
+#define LEASE_TTL_DEFAULT_MS 30000
+
 struct run {
 	char *name;
 	struct barge_job *job;      /* the spec the worker runs (or last ran) */
@@ -32,6 +35,10 @@ struct run {
 	double retry_at;            /* > 0: start the worker again at this time */
 	unsigned backoff;
 	unsigned retries;           /* retryable failures in a row */
+	/* the job's lease; under the controller's mu, as the keeper thread renews it */
+	bool leased;                /* this controller holds it */
+	bool lease_lost;            /* a renewal found another holder, or failed too long */
+	double lease_ok_at;         /* when it was last acquired or renewed (barge_clock_s) */
 };
 
 struct barge_controller {
@@ -42,18 +49,153 @@ struct barge_controller {
 	size_t n_runs;
 	struct barge_notifier *notifier;
 	size_t failed;
+
+	/* leases: this controller's name, and the keeper thread that renews what it holds */
+	char owner[320];
+	int64_t lease_ttl_ms;
+	struct barge_store *keeper_store; /* the keeper's own handle */
+	pthread_t keeper;
+	bool keeper_started, quit;
+	pthread_mutex_t mu; /* runs[] (its growth) and every run's lease fields */
+	pthread_cond_t cv;
 };
 
-static struct run *run_get(struct barge_controller *c, const char *name)
+static struct run *run_find(struct barge_controller *c, const char *name)
 {
 	for (size_t i = 0; i < c->n_runs; i++)
 		if (!strcmp(c->runs[i].name, name))
 			return &c->runs[i];
+	return NULL;
+}
+
+/* The run of job name, made when missing.  Pointers stay valid until the next run_get. */
+static struct run *run_get(struct barge_controller *c, const char *name)
+{
+	struct run *run = run_find(c, name);
+
+	if (run)
+		return run;
+	pthread_mutex_lock(&c->mu);
 	c->runs = barge_xrealloc(c->runs, (c->n_runs + 1) * sizeof *c->runs);
 	memset(&c->runs[c->n_runs], 0, sizeof *c->runs);
 	c->runs[c->n_runs].name = barge_xstrdup(name);
 	c->runs[c->n_runs].seen = (enum barge_stage)-1;
-	return &c->runs[c->n_runs++];
+	run = &c->runs[c->n_runs++];
+	pthread_mutex_unlock(&c->mu);
+	return run;
+}
+
+/* ---- leases ---- */
+
+/*
+ * A controller works on a job only while it holds the job's lease.  It takes the lease when it
+ * first has something to do for the job (an action, or a live job without a worker), and the
+ * keeper thread renews every lease it holds each third of the TTL, on its own store handle, so a
+ * pass that waits for a worker to stop does not let the others expire.  A renewal that finds
+ * another holder, or that has failed for two thirds of the TTL, marks the lease lost; the next
+ * pass stops that job's worker without recording anything more for it.
+ */
+static bool lease_held(struct barge_controller *c, struct run *run)
+{
+	bool held;
+
+	pthread_mutex_lock(&c->mu);
+	held = run->leased && !run->lease_lost;
+	pthread_mutex_unlock(&c->mu);
+	return held;
+}
+
+static void lease_set(struct barge_controller *c, struct run *run, bool leased)
+{
+	pthread_mutex_lock(&c->mu);
+	run->leased = leased;
+	run->lease_lost = false;
+	run->lease_ok_at = barge_clock_s();
+	pthread_mutex_unlock(&c->mu);
+}
+
+/* Hold job name's lease: already held, or acquired now.  Quiet when another holds it. */
+static bool lease_take(struct barge_controller *c, struct run *run)
+{
+	struct barge_err err = {0};
+	int rc;
+
+	if (lease_held(c, run))
+		return true;
+	rc = barge_store_lease_acquire(c->store, run->name, c->owner, c->lease_ttl_ms, &err);
+	if (rc == 0) {
+		lease_set(c, run, true);
+		barge_log(BARGE_LOG_DEBUG, run->name, "lease taken by %s", c->owner);
+		return true;
+	}
+	if (rc != BARGE_ESTORE_LOCKED && rc != BARGE_ENOTFOUND)
+		barge_log(BARGE_LOG_WARN, run->name, "cannot take its lease: %s", err.msg);
+	return false;
+}
+
+static void lease_drop(struct barge_controller *c, struct run *run, bool release)
+{
+	struct barge_err err = {0};
+
+	if (release && run->leased)
+		barge_store_lease_release(c->store, run->name, c->owner, &err);
+	lease_set(c, run, false);
+}
+
+static void *keeper_main(void *arg)
+{
+	struct barge_controller *c = arg;
+
+	pthread_mutex_lock(&c->mu);
+	while (!c->quit) {
+		struct timespec ts;
+		char **names;
+		int *rcs;
+		size_t n = 0;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_sec += c->lease_ttl_ms / 3000;
+		ts.tv_nsec += (long)(c->lease_ttl_ms / 3 % 1000) * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&c->cv, &c->mu, &ts);
+		if (c->quit)
+			break;
+		names = barge_xcalloc(c->n_runs + 1, sizeof *names);
+		rcs = barge_xcalloc(c->n_runs + 1, sizeof *rcs);
+		for (size_t i = 0; i < c->n_runs; i++)
+			if (c->runs[i].leased && !c->runs[i].lease_lost)
+				names[n++] = barge_xstrdup(c->runs[i].name);
+		pthread_mutex_unlock(&c->mu);
+		for (size_t i = 0; i < n; i++) {
+			struct barge_err err = {0};
+
+			rcs[i] = barge_store_lease_renew(c->keeper_store, names[i], c->owner,
+							 c->lease_ttl_ms, &err);
+			if (rcs[i])
+				barge_log(BARGE_LOG_WARN, names[i], "lease renewal: %s", err.msg);
+		}
+		pthread_mutex_lock(&c->mu);
+		for (size_t i = 0; i < n; i++) {
+			struct run *run = run_find(c, names[i]);
+			double now = barge_clock_s();
+
+			if (run && run->leased && !run->lease_lost) {
+				if (rcs[i] == 0)
+					run->lease_ok_at = now;
+				else if (rcs[i] == BARGE_ESTORE_LOCKED || rcs[i] == BARGE_ENOTFOUND ||
+					 now - run->lease_ok_at > (double)c->lease_ttl_ms * 2 / 3000)
+					run->lease_lost = true;
+			}
+			free(names[i]);
+		}
+		free(names);
+		free(rcs);
+	}
+	pthread_mutex_unlock(&c->mu);
+	return NULL;
 }
 
 /* A job from a record's spec (when no files are given, and for jobs whose file is gone). */
@@ -307,7 +449,9 @@ static const struct barge_job *desired_job(const struct barge_action *a, struct 
 	return NULL;
 }
 
-static int act(struct barge_controller *c, const struct barge_action *a, struct barge_err *err)
+/* Carry out one action; *did says whether it was this controller's to carry out. */
+static int act(struct barge_controller *c, const struct barge_action *a, bool *did,
+	       struct barge_err *err)
 {
 	struct run *run = run_get(c, a->job);
 	struct barge_record r;
@@ -315,8 +459,16 @@ static int act(struct barge_controller *c, const struct barge_action *a, struct 
 	const struct barge_job *job;
 	int rc = 0;
 
+	*did = false;
 	if (a->kind == BARGE_ACTION_NOTHING)
 		return 0;
+	/* a recorded job is acted on by the controller holding its lease */
+	if (a->record && !lease_take(c, run)) {
+		barge_log(BARGE_LOG_DEBUG, a->job, "%s left to the controller holding its lease",
+			  barge_action_name(a->kind));
+		return 0;
+	}
+	*did = true;
 	job = desired_job(a, &owned, err);
 	if (!job && a->kind != BARGE_ACTION_DELETE)
 		return err->code ? err->code : BARGE_EINVAL;
@@ -329,6 +481,8 @@ static int act(struct barge_controller *c, const struct barge_action *a, struct 
 	case BARGE_ACTION_CREATE:
 		r.stage = BARGE_STAGE_NEW;
 		rc = save(c, &r, job, err);
+		if (rc == 0)
+			lease_take(c, run);
 		break;
 	case BARGE_ACTION_START:
 	case BARGE_ACTION_RESUME:
@@ -401,6 +555,8 @@ static int act(struct barge_controller *c, const struct barge_action *a, struct 
 			barge_err_clear(err);
 			rc = 0;
 		}
+		if (rc == 0)
+			lease_drop(c, run, false); /* it went with the record */
 		break;
 	default:
 		break;
@@ -418,14 +574,36 @@ int barge_controller_open(const struct barge_controller_opts *opts, struct barge
 	struct barge_controller *c = barge_xcalloc(1, sizeof *c);
 	int rc;
 
+	pthread_condattr_t ca;
+	char host[256] = "";
+
 	c->opts = *opts;
+	c->lease_ttl_ms = opts->lease_ttl_ms > 0 ? opts->lease_ttl_ms : LEASE_TTL_DEFAULT_MS;
+	gethostname(host, sizeof host - 1);
+	snprintf(c->owner, sizeof c->owner, "%s:%ld", host[0] ? host : "localhost", (long)getpid());
+	pthread_mutex_init(&c->mu, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&c->cv, &ca);
+	pthread_condattr_destroy(&ca);
 	rc = barge_store_open(opts->store_url, &c->store, err);
 	if (rc == 0)
 		rc = barge_store_lock(c->store, err);
+	/* a dir: store has one controller at a time (its lock), so whatever lease a killed one
+	 * left is this one's: they share one owner name, and the jobs resume at once */
+	if (rc == 0 && strcmp(c->store->ops->scheme, "dir") == 0)
+		snprintf(c->owner, sizeof c->owner, "the controller holding %s's lock", c->store->url);
+	if (rc == 0)
+		rc = barge_store_open(opts->store_url, &c->keeper_store, err);
+	if (rc == 0 && pthread_create(&c->keeper, NULL, keeper_main, c) != 0)
+		rc = barge_err_set(err, BARGE_ENOMEM, "cannot start the lease keeper thread");
 	if (rc) {
 		barge_controller_free(c);
 		return rc;
 	}
+	c->keeper_started = true;
+	barge_log(BARGE_LOG_INFO, NULL, "controller %s (leases of %lld ms)", c->owner,
+		  (long long)c->lease_ttl_ms);
 	*out = c;
 	return 0;
 }
@@ -437,6 +615,24 @@ int barge_controller_pass(struct barge_controller *c, bool *busy, struct barge_e
 	struct barge_plan plan = {0};
 	int rc = 0, load_rc = 0;
 	bool acted = false;
+
+	/* jobs whose lease another controller holds now: stop their workers, record nothing */
+	for (size_t i = 0; i < c->n_runs; i++) {
+		struct run *run = &c->runs[i];
+		bool lost;
+
+		pthread_mutex_lock(&c->mu);
+		lost = run->leased && run->lease_lost;
+		pthread_mutex_unlock(&c->mu);
+		if (!lost)
+			continue;
+		barge_log(BARGE_LOG_WARN, run->name, "its lease was lost (another controller may "
+			  "hold it now): stopping its worker");
+		stop_worker(run);
+		run->retry_at = 0;
+		run->seen = (enum barge_stage)-1;
+		lease_set(c, run, false);
+	}
 
 	if (c->opts.n_paths) {
 		struct barge_jobset *set = NULL;
@@ -461,13 +657,14 @@ int barge_controller_pass(struct barge_controller *c, bool *busy, struct barge_e
 	rc = barge_store_list(c->store, &recs, &n, err);
 	if (rc == 0 && (!c->opts.n_paths || c->set))
 		rc = barge_plan_compute_jobset(c->opts.n_paths ? c->set : NULL, recs, n, &plan, err);
-	acted = plan.has_drift;
 	for (size_t i = 0; rc == 0 && i < plan.count; i++) {
 		struct barge_err e = {0};
+		bool did = false;
 
-		if (act(c, &plan.actions[i], &e))
+		if (act(c, &plan.actions[i], &did, &e))
 			barge_log(BARGE_LOG_ERROR, plan.actions[i].job, "%s: %s",
 				  barge_action_name(plan.actions[i].kind), e.msg);
+		acted |= did;
 	}
 	barge_plan_dispose(&plan);
 	barge_records_free(recs, n);
@@ -484,7 +681,8 @@ int barge_controller_pass(struct barge_controller *c, bool *busy, struct barge_e
 		struct barge_err e = {0};
 
 		if (!run->w && barge_stage_is_live(r->stage) &&
-		    (run->retry_at == 0 || barge_clock_s() >= run->retry_at)) {
+		    (run->retry_at == 0 || barge_clock_s() >= run->retry_at) &&
+		    lease_take(c, run)) {
 			struct barge_job *job = NULL;
 			const struct barge_job *j = c->set && c->opts.n_paths
 							    ? barge_jobset_find(c->set, r->name) : NULL;
@@ -494,13 +692,16 @@ int barge_controller_pass(struct barge_controller *c, bool *busy, struct barge_e
 			if (j) {
 				barge_log(BARGE_LOG_INFO, r->name, "%s: starting its worker (%s)",
 					  barge_stage_name(r->stage),
-					  run->retry_at ? "retry" : "it has none: resuming");
+					  run->retry_at ? "retry"
+					  : r->lease_owner && strcmp(r->lease_owner, c->owner)
+						  ? "taken over: resuming from its checkpoints"
+						  : "it has none: resuming");
 				if (start_worker(c, run, j, false, &e))
 					barge_log(BARGE_LOG_ERROR, r->name, "%s", e.msg);
 			}
 			barge_job_free(job);
 		}
-		if (run->w) {
+		if (run->w && lease_held(c, run)) {
 			sync_status(c, run, r);
 			if (save(c, r, NULL, &e))
 				barge_log(BARGE_LOG_ERROR, r->name, "record: %s", e.msg);
@@ -554,6 +755,10 @@ void barge_controller_stop(struct barge_controller *c)
 		}
 	}
 	barge_records_free(recs, n);
+	/* hand the jobs over at once rather than when the leases expire */
+	for (size_t i = 0; i < c->n_runs; i++)
+		if (lease_held(c, &c->runs[i]))
+			lease_drop(c, &c->runs[i], true);
 	if (c->notifier)
 		barge_notifier_drain(c->notifier, 10000);
 }
@@ -562,6 +767,16 @@ void barge_controller_free(struct barge_controller *c)
 {
 	if (!c)
 		return;
+	if (c->keeper_started) {
+		pthread_mutex_lock(&c->mu);
+		c->quit = true;
+		pthread_cond_broadcast(&c->cv);
+		pthread_mutex_unlock(&c->mu);
+		pthread_join(c->keeper, NULL);
+	}
+	barge_store_close(c->keeper_store);
+	pthread_mutex_destroy(&c->mu);
+	pthread_cond_destroy(&c->cv);
 	for (size_t i = 0; i < c->n_runs; i++) {
 		barge_worker_free(c->runs[i].w);
 		barge_job_free(c->runs[i].job);

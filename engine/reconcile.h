@@ -10,13 +10,18 @@
  * other error leaves the job Failed until restarted.  A job recorded in a live stage with no
  * worker (the controller was killed) is started again: it resumes from its checkpoints.
  *
- * With the dir: store one controller holds the store's lock.  See docs/control-plane.md.
+ * A controller works on a job only while it holds the job's lease in the store (renewed by a
+ * thread of its own every third of the TTL), so several controllers can share a mysql:// store:
+ * when one dies, its leases expire and another takes its jobs over, resuming them from their
+ * checkpoints.  With the dir: store one controller holds the store's lock as well.  See
+ * docs/control-plane.md.
  */
 #ifndef BARGE_ENGINE_RECONCILE_H
 #define BARGE_ENGINE_RECONCILE_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "engine/error.h"
 #include "engine/worker.h"
@@ -29,6 +34,7 @@ struct barge_controller_opts {
 	const char *skip_ddl_at;
 	bool replace_conflicts;     /* every start replaces conflicting rows (run --replace-conflicts) */
 	unsigned max_retries;       /* retryable failures in a row before Failed; 0 = no limit */
+	int64_t lease_ttl_ms;       /* how long a job's lease lasts unrenewed; 0 = 30 s */
 };
 
 struct barge_controller;
