@@ -235,6 +235,8 @@ static void print_record(const struct barge_record *r)
 		out_printf("  webhooks: %llu failed deliveries; last: %s\n",
 			   (unsigned long long)r->webhook.failures,
 			   r->webhook.last_failure ? r->webhook.last_failure : "");
+	if (r->lease_owner && r->lease_expires_ms > barge_store_now_ms())
+		out_printf("  controller: %s\n", r->lease_owner);
 	if (r->desired_state == BARGE_DESIRED_PAUSED && r->stage != BARGE_STAGE_PAUSED)
 		out_printf("  (pause requested)\n");
 	if (r->delete_requested)

@@ -300,6 +300,16 @@ static void post(struct barge_controller *c, struct run *run, unsigned kind,
 	free(base);
 }
 
+/* A stage event when the record's stage is not the one last posted. */
+static void note_stage(struct barge_controller *c, struct run *run, const struct barge_record *r)
+{
+	if (run->seen == r->stage)
+		return;
+	post(c, run, r->stage == BARGE_STAGE_FINISHED ? BARGE_NOTIFY_FINISH : BARGE_NOTIFY_STAGE, r,
+	     (int)run->seen >= 0 ? barge_stage_name(run->seen) : NULL);
+	run->seen = r->stage;
+}
+
 /* ---- workers ---- */
 
 static int start_worker(struct barge_controller *c, struct run *run, const struct barge_job *job,
@@ -396,13 +406,7 @@ static void sync_status(struct barge_controller *c, struct run *run, struct barg
 		}
 	}
 	/* webhooks for what changed */
-	if (run->seen != r->stage) {
-		const char *prev = (int)run->seen >= 0 ? barge_stage_name(run->seen) : NULL;
-
-		post(c, run, r->stage == BARGE_STAGE_FINISHED ? BARGE_NOTIFY_FINISH : BARGE_NOTIFY_STAGE,
-		     r, prev);
-		run->seen = r->stage;
-	}
+	note_stage(c, run, r);
 	if (st.last_error.code && st.last_error.code != run->seen_error) {
 		post(c, run, BARGE_NOTIFY_ERROR, r, NULL);
 		run->seen_error = st.last_error.code;
@@ -507,6 +511,11 @@ static int act(struct barge_controller *c, const struct barge_action *a, bool *d
 		}
 		if (rc == 0)
 			rc = save(c, &r, a->desired, err);
+		if (rc == 0 && r.stage == BARGE_STAGE_PAUSED) {
+			if (!run->job)
+				run->job = barge_job_dup(job);
+			note_stage(c, run, &r);
+		}
 		break;
 	}
 	case BARGE_ACTION_PAUSE:
@@ -516,6 +525,11 @@ static int act(struct barge_controller *c, const struct barge_action *a, bool *d
 			r.paused_from = r.stage;
 		r.stage = BARGE_STAGE_PAUSED;
 		rc = save(c, &r, a->desired, err);
+		if (rc == 0) {
+			if (!run->job)
+				run->job = barge_job_dup(job);
+			note_stage(c, run, &r);
+		}
 		break;
 	case BARGE_ACTION_UPDATE_LIVE:
 	case BARGE_ACTION_UPDATE_RESTART: {
@@ -528,6 +542,26 @@ static int act(struct barge_controller *c, const struct barge_action *a, bool *d
 			barge_log(BARGE_LOG_INFO, a->job, "restarting its worker for the new spec");
 			stop_worker(run);
 			rc = start_worker(c, run, job, false, err);
+		} else if (run->w && run->job) {
+			/* live fields: notify and precheck.ignore are the controller's, taken at
+			 * once; incremental.workers and batch are the apply threads', which a
+			 * syncing worker takes by stopping at a safe point and resuming from its
+			 * checkpoints; full.threads is taken when the full phase next starts */
+			bool apply = r.stage == BARGE_STAGE_SYNCING &&
+				     (run->job->incremental.workers != job->incremental.workers ||
+				      run->job->incremental.batch != job->incremental.batch);
+
+			if (apply) {
+				barge_log(BARGE_LOG_INFO, a->job, "apply threads %u → %u, batch %u → %u: "
+					  "resuming its worker with them",
+					  run->job->incremental.workers, job->incremental.workers,
+					  run->job->incremental.batch, job->incremental.batch);
+				stop_worker(run);
+				rc = start_worker(c, run, job, false, err);
+			} else {
+				barge_job_free(run->job);
+				run->job = barge_job_dup(job);
+			}
 		}
 		/* the new spec is recorded even when its worker could not start */
 		if (live && rc == 0) {

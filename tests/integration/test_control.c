@@ -2,18 +2,24 @@
  * test_control.c — the control plane against real servers, GitOps style: `plan` shows drift
  * (exit 2) and none once the controller has acted; editing the job file pauses and resumes the
  * job, removing it deletes the job; `status
- * --json` shows the stage and never a password; the store's files are owner-only.
+ * --json` shows the stage and never a password; the store's files are owner-only.  Then the
+ * store alone: `barge run` without paths runs what `apply` recorded, `barge pause|resume` work
+ * on it (and `plan` against the files shows that drift), a live update reaches the running
+ * worker, and the webhooks of every stage change arrive signed.
  */
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "engine/webhook.h"
 #include "tests/integration/harness.h"
+#include "tests/support/http_receiver.h"
 #include "tests/test.h"
 
 static char e1[128], e2[128];
@@ -117,6 +123,7 @@ TEST(plan_apply_run_pause_resume_delete_status)
 		snprintf(jobs, sizeof jobs, "%s/jobs", th_tmpdir());
 		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
 
+		prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive a failed test */
 		putenv(e1);
 		putenv(e2);
 		dup2(fd, 1);
@@ -191,6 +198,179 @@ TEST(plan_apply_run_pause_resume_delete_status)
 		ASSERT_TRUE(strstr(text, s->target.tgt_password) == NULL);
 		free(text);
 	}
+	mysql_close(c);
+	mysql_close(t);
+}
+
+static pid_t start_controller(const char *log, const char *const *args)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		char *argv[16] = {(char *)th_barge_bin(), "run"};
+		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600), k = 2;
+
+		for (size_t i = 0; args && args[i] && k < 15; i++)
+			argv[k++] = (char *)args[i];
+		argv[k] = NULL;
+		prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive a failed test */
+		putenv(e1);
+		putenv(e2);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+static void stop_controller(pid_t pid)
+{
+	int st = 0;
+
+	kill(pid, SIGTERM);
+	waitpid(pid, &st, 0);
+	ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+static void wait_count(MYSQL *t, const char *table, long long want)
+{
+	for (int i = 0; i < 300 && th_query_int(t, "SELECT COUNT(*) FROM %s", table) != want; i++)
+		usleep(100000);
+	ASSERT_EQ_INT(th_query_int(t, "SELECT COUNT(*) FROM %s", table), want);
+}
+
+/* Whether a webhook with this stage arrived, its signature checked against the secret. */
+static bool stage_posted(struct http_receiver *hr, const char *stage, const char *secret)
+{
+	char want[64];
+
+	snprintf(want, sizeof want, "\"stage\":\"%s\"", stage);
+	for (size_t i = 0;; i++) {
+		const struct http_request *req = http_receiver_request(hr, i);
+		char sig[100], expect[80], mac[65];
+
+		if (!req)
+			return false;
+		if (!req->body || !strstr(req->body, want))
+			continue;
+		http_request_header(req, "X-Barge-Signature", sig, sizeof sig);
+		barge_webhook_sign(secret, req->body, req->body_len, mac);
+		snprintf(expect, sizeof expect, "sha256=%s", mac);
+		ASSERT_EQ_STR(sig, expect);
+		ASSERT_TRUE(strstr(req->body, secret) == NULL);
+		return true;
+	}
+}
+
+TEST(the_store_alone_runs_cli_pause_resume_live_update_and_signed_webhooks)
+{
+	const struct th_servers *s = th_servers();
+	static const int ok[] = {200};
+	struct http_receiver *hr = http_receiver_start(ok, 1);
+	const char *secret = "hook-secret-5b0c";
+	char extra[600], cmd[1400], log[1100], path[1100], *out = NULL;
+	const char *const no_paths[] = {"--log-level", "debug", NULL};
+	MYSQL *c, *t;
+	pid_t pid;
+
+	setenv("BARGE_T_HOOK", secret, 1);
+	th_fresh_db(&s->source, "ctl_store_db");
+	t = th_connect(&s->target, NULL);
+	th_exec(t, "DROP DATABASE IF EXISTS ctl_store_db");
+	c = th_connect(&s->source, "ctl_store_db");
+	th_exec(c, "CREATE TABLE a (id INT PRIMARY KEY)");
+	th_exec(c, "INSERT INTO a VALUES (1)");
+	snprintf(extra, sizeof extra,
+		 "  objects: {allow: [{schema: ctl_store_db}]}\n"
+		 "  incremental: {workers: 2}\n"
+		 "  notify: [{url: \"http://127.0.0.1:%u/hook\", secret: \"${env:BARGE_T_HOOK}\"}]\n",
+		 http_receiver_port(hr));
+	snprintf(path, sizeof path, "%s", th_write_job("ctl-store", "all", NULL, extra));
+	job_file("running"); /* sets the passwords' variables */
+	snprintf(cmd, sizeof cmd, "apply '%s'", path);
+	ASSERT_EQ_INT(barge(&out, cmd), 0);
+	free(out);
+
+	/* no paths: the controller runs the recorded spec */
+	snprintf(log, sizeof log, "%s/ctl-store.log", th_tmpdir());
+	pid = start_controller(log, no_paths);
+	wait_stage("Syncing");
+	th_exec(c, "INSERT INTO a VALUES (2)");
+	wait_count(t, "ctl_store_db.a", 2);
+
+	/* pause and resume from the command line; plan against the file shows the drift */
+	ASSERT_EQ_INT(barge(&out, "pause ctl-store"), 0);
+	free(out);
+	wait_stage("Paused");
+	th_exec(c, "INSERT INTO a VALUES (3)");
+	snprintf(cmd, sizeof cmd, "plan '%s'", path);
+	ASSERT_EQ_INT(barge(&out, cmd), 2);
+	ASSERT_CONTAINS(out, "resume");
+	free(out);
+	usleep(1500000);
+	ASSERT_EQ_INT(th_query_int(t, "SELECT COUNT(*) FROM ctl_store_db.a"), 2);
+	ASSERT_EQ_INT(barge(&out, "resume ctl-store"), 0);
+	free(out);
+	wait_stage("Syncing");
+	wait_count(t, "ctl_store_db.a", 3);
+
+	/* a live field: more apply threads, taken by the running job without a restart */
+	snprintf(extra, sizeof extra,
+		 "  objects: {allow: [{schema: ctl_store_db}]}\n"
+		 "  incremental: {workers: 3}\n"
+		 "  notify: [{url: \"http://127.0.0.1:%u/hook\", secret: \"${env:BARGE_T_HOOK}\"}]\n",
+		 http_receiver_port(hr));
+	th_write_job("ctl-store", "all", NULL, extra);
+	snprintf(cmd, sizeof cmd, "plan '%s'", path);
+	ASSERT_EQ_INT(barge(&out, cmd), 2);
+	ASSERT_CONTAINS(out, "incremental.workers 2 → 3: applied live");
+	free(out);
+	snprintf(cmd, sizeof cmd, "apply '%s'", path);
+	ASSERT_EQ_INT(barge(&out, cmd), 0);
+	free(out);
+	for (int i = 0; i < 100; i++) { /* until the controller has acted on it */
+		char *text = NULL;
+		bool acted;
+
+		th_run(&text, NULL, "cat '%s'", log);
+		acted = strstr(text, "with 3 workers") != NULL;
+		free(text);
+		if (acted)
+			break;
+		usleep(100000);
+	}
+	th_exec(c, "INSERT INTO a VALUES (4), (5), (6)");
+	wait_count(t, "ctl_store_db.a", 6);
+	for (int i = 0; i < 300 && th_query_int(t, "SELECT COUNT(*) FROM barge_meta.positions "
+					       "WHERE job = 'ctl-store'") != 3; i++)
+		usleep(100000);
+	ASSERT_EQ_INT(th_query_int(t, "SELECT COUNT(*) FROM barge_meta.positions "
+				      "WHERE job = 'ctl-store'"), 3);
+	snprintf(cmd, sizeof cmd, "plan '%s'", path);
+	ASSERT_EQ_INT(barge(&out, cmd), 0);
+	free(out);
+	ASSERT_EQ_INT(th_compare_tables(&s->source, "ctl_store_db", "a", &s->target,
+					"ctl_store_db", "a"), 6);
+
+	/* the webhooks: every stage change, signed */
+	http_receiver_wait(hr, 4, 10000);
+	ASSERT_TRUE(stage_posted(hr, "Syncing", secret));
+	ASSERT_TRUE(stage_posted(hr, "Paused", secret));
+
+	stop_controller(pid);
+	{
+		char *text = NULL;
+
+		th_run(&text, NULL, "cat '%s'", log);
+		ASSERT_CONTAINS(text, "resuming its worker with them");
+		ASSERT_TRUE(strstr(text, secret) == NULL);
+		ASSERT_TRUE(strstr(text, s->source.src_password) == NULL);
+		free(text);
+	}
+	ASSERT_EQ_INT(barge(&out, "delete ctl-store"), 0);
+	free(out);
+	http_receiver_stop(hr);
 	mysql_close(c);
 	mysql_close(t);
 }
