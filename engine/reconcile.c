@@ -362,7 +362,9 @@ static void sync_status(struct barge_controller *c, struct run *run, struct barg
 	char pos[300];
 
 	barge_worker_status_get(run->w, &st);
-	r->stage = st.stage;
+	/* a worker just started has not checked anything yet: it is Prechecking, never New again
+	 * (New would read as a job never started, and be started once more) */
+	r->stage = st.stage == BARGE_STAGE_NEW ? BARGE_STAGE_PRECHECKING : st.stage;
 	r->progress.rows_done = st.rows_done;
 	r->progress.rows_total = st.rows_estimated;
 	r->progress.bytes_done = st.bytes_done;
