@@ -35,6 +35,7 @@ struct run {
 	double retry_at;            /* > 0: start the worker again at this time */
 	unsigned backoff;
 	unsigned retries;           /* retryable failures in a row */
+	bool need_precheck;         /* started or restarted, and not past Prechecking yet */
 	/* the job's lease; under the controller's mu, as the keeper thread renews it */
 	bool leased;                /* this controller holds it */
 	bool lease_lost;            /* a renewal found another holder, or failed too long */
@@ -323,6 +324,8 @@ static int start_worker(struct barge_controller *c, struct run *run, const struc
 	}
 	o.replace_conflicts = replace_conflicts || c->opts.replace_conflicts;
 	o.skip_ddl_at = c->opts.skip_ddl_at;
+	/* the precheck runs when a job starts or restarts, not when it resumes */
+	o.skip_precheck = !run->need_precheck;
 	run->retry_at = 0;
 	return barge_worker_start(run->job, &o, &run->w, err);
 }
@@ -365,6 +368,9 @@ static void sync_status(struct barge_controller *c, struct run *run, struct barg
 	/* a worker just started has not checked anything yet: it is Prechecking, never New again
 	 * (New would read as a job never started, and be started once more) */
 	r->stage = st.stage == BARGE_STAGE_NEW ? BARGE_STAGE_PRECHECKING : st.stage;
+	if (st.stage != BARGE_STAGE_NEW && st.stage != BARGE_STAGE_PRECHECKING &&
+	    st.stage != BARGE_STAGE_FAILED)
+		run->need_precheck = false;
 	r->progress.rows_done = st.rows_done;
 	r->progress.rows_total = st.rows_estimated;
 	r->progress.bytes_done = st.bytes_done;
@@ -508,6 +514,7 @@ static int act(struct barge_controller *c, const struct barge_action *a, bool *d
 			r.paused_from = BARGE_STAGE_PRECHECKING;
 		} else {
 			run->backoff = 0;
+			run->need_precheck = a->kind != BARGE_ACTION_RESUME || run->need_precheck;
 			rc = start_worker(c, run, job, restart, err);
 			r.stage = BARGE_STAGE_PRECHECKING;
 		}
@@ -543,6 +550,7 @@ static int act(struct barge_controller *c, const struct barge_action *a, bool *d
 		if (live && a->kind == BARGE_ACTION_UPDATE_RESTART) {
 			barge_log(BARGE_LOG_INFO, a->job, "restarting its worker for the new spec");
 			stop_worker(run);
+			run->need_precheck = true;
 			rc = start_worker(c, run, job, false, err);
 		} else if (run->w && run->job) {
 			/* live fields: notify and precheck.ignore are the controller's, taken at

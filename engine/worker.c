@@ -27,6 +27,7 @@
 #include "engine/incremental.h"
 #include "engine/load.h"
 #include "engine/log.h"
+#include "engine/precheck.h"
 #include "engine/snapshot.h"
 #include "rules/rules.h"
 
@@ -804,6 +805,48 @@ static void fill_tables_status(struct barge_worker *w, struct barge_worker_statu
 	}
 }
 
+/*
+ * The automatic precheck of a job that starts (not of one that resumes): Warnings are logged,
+ * Failed items stop the job with their instructions.  A source or target that cannot be
+ * reached is left to the connection that follows, whose error says so in the seed's words and
+ * is retried.
+ */
+static int precheck(struct barge_worker *w, struct barge_err *err)
+{
+	struct barge_precheck_report rep = {0};
+	struct barge_buf failed;
+	bool unreachable = false;
+	int rc;
+
+	rc = barge_precheck_run(w->job, &rep, err);
+	if (rc)
+		return rc;
+	barge_buf_init(&failed, BARGE_BUF_NOCAP);
+	for (size_t i = 0; i < rep.count; i++) {
+		const struct barge_check_result *it = &rep.items[i];
+
+		if (it->state == BARGE_CHECK_WARNING)
+			barge_log(BARGE_LOG_WARN, w->job->name, "precheck %s: %s %s", it->id,
+				  it->message ? it->message : "", it->instruction ? it->instruction : "");
+		if (it->state != BARGE_CHECK_FAILED)
+			continue;
+		if (!strcmp(it->id, "source-connect") || !strcmp(it->id, "target-connect"))
+			unreachable = true;
+		barge_buf_appendf(&failed, "%s%s: %s%s%s", failed.len ? "; " : "", it->id,
+				  it->message ? it->message : "", it->instruction ? " " : "",
+				  it->instruction ? it->instruction : "");
+	}
+	barge_log(BARGE_LOG_INFO, w->job->name, "precheck: %zu passed, %zu warnings, %zu failed, "
+		  "%zu ignored", rep.n_pass, rep.n_warning, rep.n_failed, rep.n_skipped);
+	if (rep.n_failed && !unreachable)
+		rc = barge_err_set(err, BARGE_EPRECHECK, "precheck failed (barge check shows the "
+				   "whole report; precheck.ignore skips an item): %s",
+				   barge_buf_cstr(&failed));
+	barge_buf_dispose(&failed);
+	barge_precheck_report_dispose(&rep);
+	return rc;
+}
+
 static void *worker_main(void *arg)
 {
 	struct barge_worker *w = arg;
@@ -814,7 +857,9 @@ static void *worker_main(void *arg)
 	int rc;
 
 	set_stage(w, BARGE_STAGE_PRECHECKING);
-	rc = barge_job_compile_rules(w->job, &w->rules, NULL, &err);
+	rc = w->opts.skip_precheck ? 0 : precheck(w, &err);
+	if (rc == 0)
+		rc = barge_job_compile_rules(w->job, &w->rules, NULL, &err);
 	if (rc == 0)
 		rc = barge_db_connect(&w->job->source, BARGE_DB_SOURCE, w->base_dir, NULL, &src, &err);
 	if (rc == 0) {
