@@ -24,6 +24,7 @@ int cmd_resume(int argc, char **argv);
 int cmd_restart(int argc, char **argv);
 int cmd_delete(int argc, char **argv);
 int cmd_binlog(int argc, char **argv);
+int cmd_errors(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 

@@ -25,6 +25,8 @@ const struct command barge_commands[] = {
 	{"delete", cmd_delete, "[--store URL] JOB", "delete a job in any stage"},
 	{"binlog", cmd_binlog, "decode [--json] FILE | --from JOB.yaml",
 	 "decode a binlog file or stream to text (like mysqlbinlog -v)"},
+	{"errors", cmd_errors, "[--json]",
+	 "print the error catalogue: codes, retryability, messages and what to do"},
 	{"version", cmd_version, "", "print barge's version"},
 	{"help", cmd_help, "[COMMAND]", "show this help, or a command's"},
 	{NULL, NULL, NULL, NULL},

@@ -4,11 +4,15 @@
 #include "engine/db.h"
 
 #include <errmsg.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <mysqld_error.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "engine/buf.h"
 #include "engine/log.h"
@@ -186,6 +190,50 @@ static char *job_path(const char *path, const char *base_dir)
 	return barge_xasprintf("%s/%s", base_dir, path);
 }
 
+/*
+ * Whether a TLS file from the job can be read, checked before connecting: the client library's
+ * own answer for a missing key is "File '...' not found (Errcode: <garbage>)" and names neither
+ * the endpoint nor the job key.  Returns 0 or BARGE_ETLS naming spec.SIDE.tls.KEY and the path.
+ */
+static int check_tls_file(const char *side, const char *where, const char *key,
+			  const char *path, struct barge_err *err)
+{
+	struct stat st;
+	int fd;
+
+	if (!path)
+		return 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return barge_err_set(err, BARGE_ETLS, "%s: spec.%s.tls.%s: cannot read %s: %s",
+				     where, side, key, path, strerror(errno));
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return barge_err_set(err, BARGE_ETLS, "%s: spec.%s.tls.%s: %s is not a file", where,
+				     side, key, path);
+	}
+	close(fd);
+	return 0;
+}
+
+/*
+ * A hint for a refused login that TLS may explain.  MariaDB answers a plain-text login to a
+ * server with require_secure_transport, and a login without a client certificate by a user
+ * created REQUIRE X509, with the same "Access denied" (1045) as a wrong password.
+ */
+static const char *login_hint(const struct barge_endpoint *ep, unsigned e)
+{
+	if (e != ER_ACCESS_DENIED_ERROR)
+		return "";
+	if (!ep->tls.enabled)
+		return "; a server that requires TLS (require_secure_transport, or a user created "
+		       "REQUIRE SSL) refuses a plain-text login the same way: then add a tls: block";
+	if (!ep->tls.cert)
+		return "; a user created REQUIRE X509 refuses a login without a client certificate "
+		       "the same way: then add tls.cert and tls.key";
+	return "";
+}
+
 static void detect_flavor(struct barge_db *db)
 {
 	char *v = NULL;
@@ -254,11 +302,19 @@ int barge_db_connect(const struct barge_endpoint *ep, enum barge_db_role role,
 	if (opts->local_infile)
 		mysql_options(db->conn, MYSQL_OPT_LOCAL_INFILE, &on);
 	if (ep->tls.enabled) {
-		ca = job_path(ep->tls.ca, base_dir);
+		/* The server is verified against tls.ca (chain and host name) unless verify is
+		 * false.  Without a ca there is nothing the job trusts, so cert+key alone
+		 * authenticates the client only.  Connector/C checks the chain whenever it is given
+		 * a CA, so verify: false does not pass the ca on. */
+		verify = ep->tls.verify && ep->tls.ca;
+		ca = verify ? job_path(ep->tls.ca, base_dir) : NULL;
 		cert = job_path(ep->tls.cert, base_dir);
 		key = job_path(ep->tls.key, base_dir);
+		if ((rc = check_tls_file(side, db->where, "ca", ca, err)) != 0 ||
+		    (rc = check_tls_file(side, db->where, "cert", cert, err)) != 0 ||
+		    (rc = check_tls_file(side, db->where, "key", key, err)) != 0)
+			goto done;
 		mysql_ssl_set(db->conn, key, cert, ca, NULL, NULL);
-		verify = ep->tls.verify;
 		mysql_options(db->conn, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &verify);
 		/* refuse to fall back to plain text when TLS was asked for */
 		mysql_options(db->conn, MYSQL_OPT_SSL_ENFORCE, &on);
@@ -270,9 +326,13 @@ int barge_db_connect(const struct barge_endpoint *ep, enum barge_db_role role,
 					(role == BARGE_DB_TARGET ? CLIENT_MULTI_STATEMENTS : 0))) {
 		unsigned e = mysql_errno(db->conn);
 		const char *msg = mysql_error(db->conn);
+		/* only the client library's own errors (2xxx) can be TLS problems; a server's
+		 * answer such as 1045 quotes the user name, which may well contain "tls" */
 		bool tls_problem = ep->tls.enabled &&
-				   (strcasestr(msg, "SSL") || strcasestr(msg, "TLS") ||
-				    strcasestr(msg, "certificate") || e == 2026 /* CR_SSL_CONNECTION_ERROR */);
+				   (e == CR_SSL_CONNECTION_ERROR ||
+				    (e >= CR_MIN_ERROR && e <= CR_MAX_ERROR &&
+				     (strcasestr(msg, "SSL") || strcasestr(msg, "TLS") ||
+				      strcasestr(msg, "certificate"))));
 		int code;
 
 		if (tls_problem)
@@ -283,8 +343,16 @@ int barge_db_connect(const struct barge_endpoint *ep, enum barge_db_role role,
 			code = BARGE_ESRC_UNAVAILABLE;
 		else
 			code = BARGE_ESRC_CONNECT;
-		rc = barge_err_set_db(err, code, e, mysql_sqlstate(db->conn), "%s as %s: %s (%u)",
-				      db->where, ep->user ? ep->user : "", msg, e);
+		if (tls_problem && ca)
+			rc = barge_err_set_db(err, code, e, mysql_sqlstate(db->conn),
+					      "%s as %s: %s (%u); the server's certificate was "
+					      "checked against spec.%s.tls.ca %s for host %s",
+					      db->where, ep->user ? ep->user : "", msg, e, side, ca,
+					      ep->host);
+		else
+			rc = barge_err_set_db(err, code, e, mysql_sqlstate(db->conn),
+					      "%s as %s: %s (%u)%s", db->where,
+					      ep->user ? ep->user : "", msg, e, login_hint(ep, e));
 		goto done;
 	}
 	detect_flavor(db);

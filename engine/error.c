@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "engine/buf.h"
 #include "engine/log.h"
 
 static const struct barge_errinfo catalogue[] = {
@@ -48,6 +49,79 @@ int barge_err_code(const char *name)
 		if (!strcmp(all[i].name, name))
 			return all[i].code;
 	return 0;
+}
+
+const char *barge_err_side_name(enum barge_err_side side)
+{
+	switch (side) {
+	case BARGE_SIDE_INTERNAL: return "internal";
+	case BARGE_SIDE_USER: return "user";
+	case BARGE_SIDE_UPSTREAM: return "upstream";
+	case BARGE_SIDE_DOWNSTREAM: return "downstream";
+	case BARGE_SIDE_NOTIFY: return "notify";
+	}
+	return "?";
+}
+
+/* Text for a Markdown table cell: a "|" would end the cell. */
+static void md_cell(struct barge_buf *b, const char *text)
+{
+	for (const char *p = text; *p; p++) {
+		if (*p == '|')
+			barge_buf_putc(b, '\\');
+		barge_buf_putc(b, *p);
+	}
+}
+
+char *barge_err_catalogue_markdown(void)
+{
+	struct barge_buf b;
+
+	barge_buf_init(&b, BARGE_BUF_NOCAP);
+	barge_buf_puts(
+		&b,
+		"# Error catalogue\n"
+		"\n"
+		"<!-- Generated from engine/error.h by `barge errors > docs/errors.md`; do not edit by "
+		"hand.\n"
+		"     tests/unit/test_errors_doc.c fails when this page and the catalogue differ. "
+		"-->\n"
+		"\n"
+		"Every error barge reports belongs to one entry of this table. `barge status`, "
+		"`status --json`,\n"
+		"webhooks and the store name it by **Name**; **Number** is stable and never reused. "
+		"A message\n"
+		"starts with the entry's **Message** (the wording of TiDB Cloud's Data Migration where "
+		"it has one),\n"
+		"followed by the detail: the endpoint, the statement or the file, and the server's "
+		"error with its\n"
+		"number. **Side** says where the cause lies: `user` (the job files or the command "
+		"line),\n"
+		"`upstream` (the source), `downstream` (the target), `notify` (a webhook receiver) or "
+		"`internal`\n"
+		"(barge itself, its host or its store). A **Retryable** error is retried by the "
+		"controller with\n"
+		"backoff; so is any error whose database error number is known to be transient "
+		"(deadlock, lock\n"
+		"wait timeout, server gone, TiDB's retryable codes). Any other error stops the job as "
+		"Failed until\n"
+		"the cause is fixed and the job restarted (`barge restart JOB`). Every command exits "
+		"with status 1\n"
+		"on an error. `barge errors --json` prints the same table as JSON.\n"
+		"\n"
+		"| Name | Number | Class | Side | Retryable | Message | What to do |\n"
+		"|---|---:|---|---|---|---|---|\n");
+	for (size_t i = 0; i < sizeof catalogue / sizeof catalogue[0]; i++) {
+		const struct barge_errinfo *e = &catalogue[i];
+
+		barge_buf_appendf(&b, "| `%s` | %d | %s | %s | %s | ", e->name, -e->code, e->cls,
+				  barge_err_side_name(e->side), e->retryable ? "yes" : "no");
+		md_cell(&b, e->message);
+		barge_buf_puts(&b, " | ");
+		md_cell(&b, e->action);
+		barge_buf_puts(&b, " |\n");
+	}
+	return barge_buf_detach(&b);
 }
 
 void barge_err_clear(struct barge_err *err)

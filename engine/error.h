@@ -179,6 +179,16 @@ const char *barge_err_name(int code);
 /* The code for a catalogue name ("DUP_KEY"), as barge_err_name gives it; 0 when unknown. */
 int barge_err_code(const char *name);
 
+/* "internal", "user", "upstream", "downstream", "notify".  Static storage. */
+const char *barge_err_side_name(enum barge_err_side side);
+
+/*
+ * The catalogue as a Markdown page: a title, a paragraph on how to read it, and one table row
+ * per entry in catalogue order.  docs/errors.md is this text (a unit test keeps them equal);
+ * `barge errors` prints it.  Returns a heap string the caller frees.
+ */
+char *barge_err_catalogue_markdown(void);
+
 void barge_err_clear(struct barge_err *err);
 
 /*

@@ -49,7 +49,8 @@ struct barge_srcloc {
 
 struct barge_tls {
 	char *ca, *cert, *key; /* file paths, NULL when not given; relative to the job file */
-	bool verify;           /* verify the server certificate (and host name); default true */
+	bool verify;           /* verify the server certificate (and host name) against ca;
+	                          default true; without ca the server is not verified */
 	bool enabled;          /* a tls: block was given */
 };
 

@@ -229,8 +229,12 @@ void th_start_server(struct th_server *out, const char *name, const char *role, 
 
 	if (!have_mariadbd())
 		TEST_SKIP("mariadbd is not installed (apt-get install mariadb-server)");
-	if (!extra_dir[0])
+	if (!extra_dir[0]) {
 		snprintf(extra_dir, sizeof extra_dir, "%.500s/extra", th_tmpdir());
+		/* the log below is opened by the shell before servers.sh makes the directory */
+		if (mkdir(extra_dir, 0700) != 0 && errno != EEXIST)
+			TEST_FAILF("mkdir %s: %s", extra_dir, strerror(errno));
+	}
 	f = open_memstream(&opts, &optlen);
 	va_start(ap, role);
 	while ((opt = va_arg(ap, const char *)) != NULL)
@@ -305,6 +309,13 @@ MYSQL *th_try_connect(const struct th_server *s, const char *user, const char *p
 	}
 	mysql_options(c, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
 	mysql_options(c, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+	if (s->tls_ca[0]) {
+		my_bool on = 1;
+
+		mysql_ssl_set(c, NULL, NULL, s->tls_ca, NULL, NULL);
+		mysql_options(c, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &on);
+		mysql_options(c, MYSQL_OPT_SSL_ENFORCE, &on);
+	}
 	if (!mysql_real_connect(c, s->host, user, password, db, s->port, NULL, 0)) {
 		snprintf(errbuf, errlen, "%s (%u)", mysql_error(c), mysql_errno(c));
 		mysql_close(c);

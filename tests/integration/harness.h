@@ -26,6 +26,7 @@ struct th_server {
 	char admin_user[64], admin_password[64];   /* ALL PRIVILEGES */
 	char src_user[64], src_reload_user[64], src_password[64]; /* the seed's source grants */
 	char tgt_user[64], tgt_password[64];       /* the seed's target grants */
+	char tls_ca[512]; /* when set, th_connect / th_try_connect use TLS verified with this CA */
 };
 
 struct th_servers {
@@ -48,7 +49,8 @@ void th_restart_server(const struct th_server *s);
 
 /* Connect as the admin user over TCP; db may be NULL.  Fails the case on error. */
 MYSQL *th_connect(const struct th_server *s, const char *db);
-/* Connect as any user; returns NULL and fills errbuf on failure (for negative tests). */
+/* Connect as any user; returns NULL and fills errbuf on failure (for negative tests).  Over TLS
+ * when s->tls_ca is set. */
 MYSQL *th_try_connect(const struct th_server *s, const char *user, const char *password,
 		      const char *db, char *errbuf, size_t errlen);
 
