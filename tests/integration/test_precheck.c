@@ -599,4 +599,48 @@ TEST(tidb_dialect_items)
 	json_decref(doc);
 }
 
+/* The precheck runs by itself when a job starts: a Failed item stops it before anything is
+ * copied, with the item's instruction in status; precheck.ignore lets the job through. */
+TEST(a_starting_job_is_prechecked_and_stopped_by_a_failed_item)
+{
+	const struct th_servers *s = th_servers();
+	MYSQL *c = th_connect(&s->source, NULL), *t = th_connect(&s->target, NULL);
+	struct endpoint_opt src = {NULL, "pc_auto", PC_PASSWORD};
+	char e1[160], e2[160], *out = NULL;
+	const char *env[] = {e1, e2, NULL};
+	const char *path;
+
+	keyed_db("pc_auto");
+	th_exec(c, "DROP USER IF EXISTS 'pc_auto'@'%%'");
+	th_exec(c, "CREATE USER 'pc_auto'@'%%' IDENTIFIED BY '" PC_PASSWORD "'");
+	th_exec(c, "GRANT SELECT, LOCK TABLES ON *.* TO 'pc_auto'@'%%'");
+	snprintf(e1, sizeof e1, "BARGE_T_SRC=%s", PC_PASSWORD);
+	snprintf(e2, sizeof e2, "BARGE_T_TGT=%s", s->target.tgt_password);
+
+	/* mode all without REPLICATION SLAVE: stopped in Prechecking, nothing copied */
+	path = write_job("pc-auto", "all", src, DEF, allow("pc_auto"));
+	ASSERT_EQ_INT(th_run(&out, env, "'%s' run --once '%s'", th_barge_bin(), path), 1);
+	ASSERT_CONTAINS(out, "precheck failed");
+	ASSERT_CONTAINS(out, "source-privileges");
+	ASSERT_NOT_CONTAINS(out, PC_PASSWORD);
+	free(out);
+	ASSERT_EQ_INT(th_run(&out, env, "'%s' status --json pc-auto", th_barge_bin()), 0);
+	ASSERT_CONTAINS(out, "\"code\": \"PRECHECK\"");
+	ASSERT_CONTAINS(out, "GRANT SELECT,LOCK TABLES,REPLICATION SLAVE,REPLICATION CLIENT");
+	free(out);
+	ASSERT_EQ_INT(th_query_int(t, "SELECT COUNT(*) FROM information_schema.SCHEMATA "
+				      "WHERE SCHEMA_NAME = 'pc_auto'"), 0);
+
+	/* mode full needs no replication: the precheck passes and the copy is made */
+	path = write_job("pc-auto-full", "full", src, DEF, allow("pc_auto"));
+	if (th_run(&out, env, "'%s' run --once '%s'", th_barge_bin(), path) != 0)
+		TEST_FAILF("the full job did not finish:\n%s", out);
+	ASSERT_CONTAINS(out, "precheck:");
+	free(out);
+	ASSERT_EQ_INT(th_compare_tables(&s->source, "pc_auto", "t", &s->target, "pc_auto", "t"), 2);
+	th_exec(c, "DROP USER 'pc_auto'@'%%'");
+	mysql_close(c);
+	mysql_close(t);
+}
+
 TEST_MAIN()
