@@ -62,7 +62,9 @@ static int code_for(const struct barge_db *db, unsigned e, const char *msg)
 		return BARGE_EDUP_KEY;
 	if (disk_full(e, msg))
 		return BARGE_ETGT_FULL;
-	if (e == 8004)
+	/* TiDB's "Transaction is too large"; MySQL's and MariaDB's binlog cache of one
+	 * transaction exceeding max_binlog_cache_size (ER_TRANS_CACHE_FULL) */
+	if (e == 8004 || e == 1197)
 		return BARGE_ETGT_TXN_TOO_LARGE;
 	if (barge_errno_retryable(e, msg))
 		return BARGE_ETGT_RETRY;

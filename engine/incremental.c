@@ -347,6 +347,71 @@ static struct item *item_of(struct item **items, size_t k, size_t stmt)
 	return items[k - 1];
 }
 
+/*
+ * One source transaction too large for the target (TiDB's txn-total-size-limit, MySQL's
+ * max_binlog_cache_size): applied in parts, each its own target transaction, halved again while
+ * a part is still too large; the worker's position is written with the last part only.  Before
+ * the first part the job's safe-mode exit is moved to the transaction's end, so that a crash
+ * between parts re-applies the whole transaction in safe mode (idempotent statements) when the
+ * job resumes.  On failure *failed_stmt indexes the statement as in the whole item's batch.
+ */
+static int apply_split(struct apply_worker *aw, const struct item *it, size_t *failed_stmt,
+		       struct barge_err *err)
+{
+	struct inc *in = aw->inc;
+	struct barge_position exit_at = {0};
+	size_t part = (it->nstmt + 1) / 2, from = 0;
+	struct stmts b;
+	int rc;
+
+	barge_log(BARGE_LOG_WARN, in->job->name, "the transaction at %s:%llu (%zu statements) is "
+		  "too large for the target: applying it in parts", it->start.binlog_name,
+		  (unsigned long long)it->start.binlog_pos, it->nstmt);
+	pthread_mutex_lock(&in->mu);
+	barge_position_copy(&exit_at, barge_position_cmp(&in->safe_until, &it->end) > 0
+					      ? &in->safe_until : &it->end);
+	pthread_mutex_unlock(&in->mu);
+	rc = barge_ckpt_set_safe_exit(aw->tgt, in->meta, in->job->name, &exit_at, err);
+	barge_position_dispose(&exit_at);
+	stmts_init(&b);
+	while (rc == 0 && from < it->nstmt) {
+		size_t to = from + part < it->nstmt ? from + part : it->nstmt, base;
+
+		stmts_reset(&b);
+		barge_buf_puts(&b.sql, "START TRANSACTION;");
+		stmts_end(&b, b.sql.len);
+		base = from ? it->ends[from - 1] : 0;
+		barge_buf_append(&b.sql, it->sql + base, it->ends[to - 1] - base);
+		for (size_t s = from; s < to; s++)
+			stmts_end(&b, it->ends[s] - base + (b.sql.len - (it->ends[to - 1] - base)));
+		if (to == it->nstmt) {
+			barge_ckpt_position_sql(&b.sql, aw->tgt, in->meta, in->job->name, aw->id,
+						&it->end);
+			barge_buf_putc(&b.sql, ';');
+			stmts_end(&b, b.sql.len);
+		}
+		barge_buf_puts(&b.sql, "COMMIT");
+		stmts_end(&b, b.sql.len);
+		rc = run_batch(aw, &b, failed_stmt, err);
+		if (rc == BARGE_ETGT_TXN_TOO_LARGE && to - from > 1) {
+			part = (to - from + 1) / 2;
+			barge_err_clear(err);
+			rc = 0;
+			continue;
+		}
+		if (rc) {
+			/* the part's statement i (1-based after START) is the item's from + i - 1 */
+			*failed_stmt = *failed_stmt >= 1 && *failed_stmt <= to - from
+					       ? 1 + from + *failed_stmt - 1
+					       : 1 + it->nstmt;
+			break;
+		}
+		from = to;
+	}
+	stmts_dispose(&b);
+	return rc;
+}
+
 static void *worker_main(void *arg)
 {
 	struct apply_worker *aw = arg;
@@ -363,6 +428,7 @@ static void *worker_main(void *arg)
 		struct barge_err err = {0};
 		size_t failed_stmt = 0;
 		int rc = 0, attempt = 0;
+		bool split_failed = false;
 
 		while (!aw->head && !in->quit && !in->failed)
 			pthread_cond_wait(&in->work, &in->mu);
@@ -408,7 +474,20 @@ static void *worker_main(void *arg)
 				limit = at + (n + 1) / 2;
 				continue;
 			}
-			if (barge_err_retryable(&err) && rc != BARGE_ETGT_LOST &&
+			if (rc == BARGE_ETGT_TXN_TOO_LARGE && !items[at]->mark &&
+			    items[at]->nstmt > 1) {
+				barge_err_clear(&err);
+				rc = apply_split(aw, items[at], &failed_stmt, &err);
+				if (rc == 0) {
+					at += 1;
+					limit = k;
+					continue;
+				}
+				/* parts may be committed: never retried here, but resumed from the
+				 * checkpoints, in safe mode up to the transaction's end */
+				split_failed = true;
+			}
+			if (!split_failed && barge_err_retryable(&err) && rc != BARGE_ETGT_LOST &&
 			    ++attempt <= WORKER_RETRIES && !atomic_load(in->stop)) {
 				barge_log(BARGE_LOG_WARN, in->job->name,
 					  "worker %u: %s; retrying (%d of %d)", aw->id, err.msg, attempt,

@@ -744,4 +744,71 @@ TEST(a_purged_binlog_names_the_seed_message)
 	free(out);
 }
 
+/* A source transaction larger than the target takes in one transaction (here MariaDB's
+ * max_binlog_cache_size, error 1197, as TiDB's 8004) is applied in parts, not retried whole. */
+TEST(a_transaction_too_large_for_the_target_is_applied_in_parts)
+{
+	const struct th_servers *s = th_servers();
+	static struct th_server small;
+	char bin[700], log[512], path[700], *text;
+	MYSQL *c, *t;
+	pid_t pid;
+	FILE *f;
+
+	snprintf(bin, sizeof bin, "--log-bin=%s/smalltxn-bin", th_tmpdir());
+	th_start_server(&small, "smalltxn", "target", bin, "--max-binlog-cache-size=65536", NULL);
+	log_path(log, sizeof log, "inc-split");
+	th_fresh_db(&s->source, "inc_split");
+	c = th_connect(&s->source, "inc_split");
+	th_exec(c, "CREATE TABLE big (id INT PRIMARY KEY, pad VARCHAR(200))");
+	th_exec(c, "INSERT INTO big VALUES (0, 'before')");
+	snprintf(path, sizeof path, "%s/inc-split.yaml", th_tmpdir());
+	f = fopen(path, "w");
+	ASSERT_TRUE(f != NULL);
+	fprintf(f, "apiVersion: barge/v1\nkind: MigrationJob\nmetadata: {name: inc-split}\nspec:\n"
+		"  mode: all\n"
+		"  source: {host: 127.0.0.1, port: %u, user: %s, password: \"${env:BARGE_T_SRC}\"}\n"
+		"  target: {host: 127.0.0.1, port: %u, user: %s, password: \"${env:BARGE_T_SMALL}\"}\n"
+		"  objects: {allow: [{schema: inc_split}]}\n",
+		s->source.port, s->source.src_user, small.port, small.tgt_user);
+	fclose(f);
+	setenv("BARGE_T_SMALL", small.tgt_password, 1);
+	pid = start_barge(path, log, NULL);
+	for (int i = 0; i < 300; i++) {
+		text = slurp(log);
+		bool open = strstr(text, "following the binlog") != NULL;
+
+		free(text);
+		if (open)
+			break;
+		usleep(100000);
+	}
+	/* ~640 KB in one transaction, ten times what the target's binlog cache takes */
+	th_exec(c, "BEGIN");
+	th_exec(c, "INSERT INTO big SELECT seq, REPEAT('x', 200) FROM seq_1_to_3000");
+	th_exec(c, "UPDATE big SET pad = 'updated' WHERE id %% 10 = 0");
+	th_exec(c, "COMMIT");
+	th_exec(c, "INSERT INTO big VALUES (3001, 'after')");
+	t = th_connect(&small, NULL);
+	for (int i = 0; i < 600; i++) {
+		char *v = th_query_value(t, "SELECT COUNT(*) FROM information_schema.TABLES WHERE "
+					    "TABLE_SCHEMA = 'inc_split' AND TABLE_NAME = 'big'");
+		bool there = v && strcmp(v, "1") == 0;
+
+		free(v);
+		if (there && th_query_int(t, "SELECT COUNT(*) FROM inc_split.big") == 3002)
+			break;
+		usleep(100000);
+	}
+	ASSERT_EQ_INT(stop_barge(pid), 0);
+	ASSERT_EQ_INT(th_compare_tables(&s->source, "inc_split", "big", &small, "inc_split", "big"),
+		      3002);
+	text = slurp(log);
+	ASSERT_CONTAINS(text, "is too large for the target: applying it in parts");
+	ASSERT_NOT_CONTAINS(text, "Failed");
+	free(text);
+	mysql_close(t);
+	mysql_close(c);
+}
+
 TEST_MAIN()
