@@ -39,6 +39,7 @@
 #include "engine/binlog_io.h"
 #include "engine/checkpoint.h"
 #include "engine/ddl.h"
+#include "engine/gtid.h"
 #include "engine/log.h"
 #include "engine/rowimage.h"
 #include "engine/snapshot.h"
@@ -193,6 +194,10 @@ struct inc {
 	char gtid_last[160];
 	struct maria_domain { uint32_t domain, server; uint64_t seq; } *domains;
 	size_t n_domains;
+	/* MySQL: every transaction applied or skipped so far (the start set plus each GTID that
+	 * passed), the GTID part of the positions; NULL without GTIDs */
+	struct barge_gtid_set *mysql_set;
+	bool skipping;                /* in a transaction the start set holds already */
 
 	/* safe mode */
 	enum barge_safe_mode safe_mode;
@@ -673,6 +678,12 @@ static void position_now(struct inc *in, struct barge_position *p)
 					  in->domains[i].server,
 					  (unsigned long long)in->domains[i].seq);
 		gtid = barge_buf_cstr(&g);
+	} else if (in->mysql_set) {
+		char *text = barge_gtid_set_text(in->mysql_set);
+
+		barge_buf_puts(&g, text);
+		free(text);
+		gtid = barge_buf_cstr(&g);
 	} else if (in->gtid_last[0]) {
 		gtid = in->gtid_last;
 	}
@@ -699,6 +710,9 @@ static void note_gtid(struct inc *in, const struct barge_event *ev)
 		return;
 	}
 	barge_gtid_text(ev, in->gtid_last, sizeof in->gtid_last);
+	if (in->mysql_set && ev->type != BARGE_EV_ANONYMOUS_GTID)
+		barge_gtid_set_add(in->mysql_set, ev->u.gtid.sid, ev->u.gtid.tag, ev->u.gtid.tag_len,
+				   ev->u.gtid.gno);
 }
 
 /* Parse a MariaDB GTID list ("0-1-100,1-2-5") into the domains the positions carry on. */
@@ -1217,6 +1231,23 @@ static int on_event(struct inc *in, const uint8_t *data, size_t len, bool inner,
 	}
 	if (!inner && ev.log_pos)
 		in->pos = ev.log_pos;
+	/* a transaction the start GTID set holds already: read past it, apply nothing */
+	if ((ev.type == BARGE_EV_GTID || ev.type == BARGE_EV_GTID_TAGGED) && in->mysql_set)
+		in->skipping = barge_gtid_set_contains(in->mysql_set, ev.u.gtid.sid, ev.u.gtid.tag,
+						       ev.u.gtid.tag_len, ev.u.gtid.gno);
+	else if (ev.type == BARGE_EV_ANONYMOUS_GTID || ev.type == BARGE_EV_MARIA_GTID)
+		in->skipping = false;
+	if (in->skipping) {
+		if (ev.type == BARGE_EV_XID) {
+			in->skipping = false;
+			position_now(in, &in->boundary);
+		} else if (ev.type == BARGE_EV_ROTATE || ev.type == BARGE_EV_HEARTBEAT ||
+			   ev.type == BARGE_EV_HEARTBEAT_V2) {
+			goto handle;
+		}
+		return 0;
+	}
+handle:
 	switch (ev.type) {
 	case BARGE_EV_ROTATE:
 		snprintf(in->file, sizeof in->file, "%.*s", (int)ev.u.rotate.name_len,
@@ -1368,6 +1399,109 @@ static int load_handoffs(struct inc *in, struct barge_err *err)
 	return 0;
 }
 
+/* The Previous_gtids of binlog file name on the source (empty when the file has none). */
+static int previous_gtids(struct inc *in, const char *name, struct barge_gtid_set **out,
+			  struct barge_err *err)
+{
+	struct barge_db *db = NULL;
+	struct barge_binlog_stream *st = NULL;
+	struct barge_stream_opts so = {0};
+	struct barge_binlog b;
+	struct barge_buf text;
+	int rc;
+
+	barge_binlog_init(&b);
+	barge_buf_init(&text, BARGE_BUF_NOCAP);
+	so.server_id = in->job->source.server_id;
+	so.file = name;
+	so.pos = 4;
+	so.non_blocking = true;
+	rc = barge_db_connect(&in->job->source, BARGE_DB_SOURCE, in->base_dir, NULL, &db, err);
+	if (rc == 0)
+		rc = barge_binlog_stream_open(db, &so, &st, err);
+	for (int i = 0; rc == 0 && i < 8; i++) {
+		const uint8_t *data;
+		size_t len;
+		struct barge_event ev;
+
+		rc = barge_binlog_stream_next(st, &data, &len, err);
+		if (rc != 1)
+			break;
+		rc = barge_binlog_decode(&b, data, len, 0, false, &ev, err);
+		if (rc == 0 && ev.type == BARGE_EV_PREVIOUS_GTIDS) {
+			rc = barge_prev_gtids_text(&ev, &text, err);
+			break;
+		}
+		if (rc == 0 && (ev.type == BARGE_EV_GTID || ev.type == BARGE_EV_GTID_TAGGED ||
+				ev.type == BARGE_EV_ANONYMOUS_GTID || ev.type == BARGE_EV_QUERY))
+			break; /* past where Previous_gtids would be */
+	}
+	if (rc >= 0)
+		rc = barge_gtid_set_parse(barge_buf_cstr(&text), out, err);
+	barge_binlog_stream_close(st);
+	barge_db_close(db);
+	barge_binlog_dispose(&b);
+	barge_buf_dispose(&text);
+	return rc < 0 ? barge_err_wrap(err, "read the Previous_gtids of %s", name) : 0;
+}
+
+/*
+ * A MySQL source from a GTID set: the newest binlog file whose Previous_gtids the set holds,
+ * from its start (the transactions in it that the set holds are skipped as they pass).
+ */
+static int mysql_gtid_start(struct inc *in, const char *text, struct barge_position *start,
+			    struct barge_err *err)
+{
+	struct barge_gtid_set *set = NULL, **prev = NULL;
+	MYSQL_RES *res = NULL;
+	MYSQL_ROW row;
+	char **names = NULL;
+	size_t n = 0;
+	long at = -1;
+	int rc;
+
+	rc = barge_gtid_set_parse(text, &set, err);
+	if (rc) {
+		char why[sizeof err->msg];
+
+		snprintf(why, sizeof why, "%s", err->msg);
+		return barge_err_set(err, BARGE_ECONFIG, "incremental.start.gtid: %s", why);
+	}
+	rc = barge_db_query(in->src, "SHOW BINARY LOGS", &res, err);
+	while (rc == 0 && (row = mysql_fetch_row(res)) != NULL) {
+		names = barge_xrealloc(names, (n + 1) * sizeof *names);
+		names[n++] = barge_xstrdup(row[0] ? row[0] : "");
+	}
+	if (res)
+		mysql_free_result(res);
+	prev = barge_xcalloc(n + 1, sizeof *prev);
+	/* newest first: usually the first file read is the one */
+	for (size_t i = n; rc == 0 && i-- > 0;) {
+		rc = previous_gtids(in, names[i], &prev[i], err);
+		if (rc == 0 && barge_gtid_set_subset(prev[i], set)) {
+			at = (long)i;
+			break;
+		}
+	}
+	if (rc == 0 && at < 0)
+		rc = barge_err_set(err, BARGE_EBINLOG_PURGED, "incremental.start.gtid %s: the oldest "
+				   "binary log left on the source (%s) starts after transactions the "
+				   "set does not hold", text, n ? names[0] : "none");
+	if (rc == 0) {
+		barge_position_set(start, names[at], 4, text);
+		barge_log(BARGE_LOG_INFO, in->job->name, "GTID set %s: starting at %s:4, skipping the "
+			  "transactions it holds", text, names[at]);
+	}
+	for (size_t i = 0; i < n; i++) {
+		free(names[i]);
+		barge_gtid_set_free(prev[i]);
+	}
+	free(names);
+	free(prev);
+	barge_gtid_set_free(set);
+	return rc;
+}
+
 /* Where to start, how many workers, which transactions each already has, safe mode. */
 static int resume_point(struct inc *in, struct barge_position *start, struct barge_err *err)
 {
@@ -1419,10 +1553,9 @@ static int resume_point(struct inc *in, struct barge_position *start, struct bar
 		barge_position_set(start, "", 0, in->job->incremental.start.gtid);
 		rc = barge_ckpt_set_start(in->tgt, in->meta, in->job->name, start, err);
 	} else if (in->job->incremental.start.gtid) {
-		rc = barge_err_set(err, BARGE_EUNSUPPORTED,
-				   "incremental.start.gtid: starting a MySQL source from a GTID set "
-				   "is not supported; give binlogName and binlogPos instead (SHOW "
-				   "MASTER STATUS on the source shows them)");
+		rc = mysql_gtid_start(in, in->job->incremental.start.gtid, start, err);
+		if (rc == 0)
+			rc = barge_ckpt_set_start(in->tgt, in->meta, in->job->name, start, err);
 	} else {
 		/* mode incremental without a start: from now on */
 		rc = barge_source_position(in->src, start, err);
@@ -1439,8 +1572,15 @@ static int resume_point(struct inc *in, struct barge_position *start, struct bar
 	if (!npos)
 		for (unsigned i = 0; i < in->n; i++)
 			barge_position_copy(&in->w[i].done, start);
-	if (start->gtid_set)
+	if (start->gtid_set && barge_db_is_mariadb(in->src)) {
 		domains_from_text(in, start->gtid_set);
+	} else if (start->gtid_set && *start->gtid_set) {
+		rc = barge_gtid_set_parse(start->gtid_set, &in->mysql_set, err);
+		if (rc) {
+			barge_err_wrap(err, "the start position's GTID set");
+			goto out;
+		}
+	}
 	/* positions of workers no longer configured */
 	if (equal && npos > in->n) {
 		struct barge_buf q;
@@ -1517,6 +1657,7 @@ static void inc_dispose(struct inc *in)
 	free(in->handoffs);
 	free(in->keys);
 	free(in->domains);
+	barge_gtid_set_free(in->mysql_set);
 	stmts_dispose(&in->txn);
 	free(in->txn_keys);
 	free(in->before);
