@@ -552,6 +552,8 @@ static int act(struct barge_controller *c, const struct barge_action *a, bool *d
 			stop_worker(run);
 			run->need_precheck = true;
 			rc = start_worker(c, run, job, false, err);
+			if (rc == 0)
+				r.stage = BARGE_STAGE_PRECHECKING;
 		} else if (run->w && run->job) {
 			/* live fields: notify and precheck.ignore are the controller's, taken at
 			 * once; incremental.workers and batch are the apply threads', which a

@@ -353,6 +353,52 @@ TEST(the_store_alone_runs_cli_pause_resume_live_update_and_signed_webhooks)
 	ASSERT_EQ_INT(th_compare_tables(&s->source, "ctl_store_db", "a", &s->target,
 					"ctl_store_db", "a"), 6);
 
+	/* a field that needs a restart: the worker is restarted with it, and nothing is lost */
+	snprintf(extra, sizeof extra,
+		 "  objects: {allow: [{schema: ctl_store_db}]}\n"
+		 "  incremental: {workers: 3, safeMode: always}\n"
+		 "  notify: [{url: \"http://127.0.0.1:%u/hook\", secret: \"${env:BARGE_T_HOOK}\"}]\n",
+		 http_receiver_port(hr));
+	th_write_job("ctl-store", "all", NULL, extra);
+	snprintf(cmd, sizeof cmd, "plan '%s'", path);
+	ASSERT_EQ_INT(barge(&out, cmd), 2);
+	ASSERT_CONTAINS(out, "incremental.safeMode auto → always: needs restart");
+	free(out);
+	snprintf(cmd, sizeof cmd, "apply '%s'", path);
+	ASSERT_EQ_INT(barge(&out, cmd), 0);
+	free(out);
+	for (int i = 0; i < 100; i++) {
+		char *text = NULL;
+		bool acted;
+
+		th_run(&text, NULL, "cat '%s'", log);
+		acted = strstr(text, "restarting its worker for the new spec") != NULL;
+		free(text);
+		if (acted)
+			break;
+		usleep(100000);
+	}
+	wait_stage("Syncing");
+	th_exec(c, "INSERT INTO a VALUES (7)");
+	th_exec(c, "UPDATE a SET id = 8 WHERE id = 1");
+	wait_count(t, "ctl_store_db.a", 7);
+	for (int i = 0; i < 100 && th_query_int(t, "SELECT COUNT(*) FROM ctl_store_db.a "
+						"WHERE id = 8") != 1; i++)
+		usleep(100000);
+	ASSERT_EQ_INT(th_compare_tables(&s->source, "ctl_store_db", "a", &s->target,
+					"ctl_store_db", "a"), 7);
+	for (int i = 0;; i++) {
+		char *st = status_json();
+		bool safe = strstr(st, "(safe mode)") != NULL;
+
+		if (!safe && i == 100)
+			TEST_FAILF("the restarted job does not say it is in safe mode:\n%s", st);
+		free(st);
+		if (safe)
+			break;
+		usleep(100000);
+	}
+
 	/* the webhooks: every stage change, signed */
 	http_receiver_wait(hr, 4, 10000);
 	ASSERT_TRUE(stage_posted(hr, "Syncing", secret));
