@@ -201,6 +201,21 @@ static bool has_line(const char *lines, const char *line)
 	return false;
 }
 
+/* Forget what an earlier run of this binary left of job in the target's barge_meta (servers
+ * started by hand are reused), so the job starts with a full copy. */
+static void forget_job(MYSQL *t, const char *job)
+{
+	static const char *const tables[] = {"jobs", "positions", "chunks", "tables"};
+	char q[300];
+
+	for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
+		snprintf(q, sizeof q, "DELETE FROM barge_meta.%s WHERE job = '%s'", tables[i], job);
+		/* a missing table (a fresh target) is fine; any other error is not */
+		if (mysql_query(t, q) && mysql_errno(t) != 1146 && mysql_errno(t) != 1049)
+			TEST_FAILF("%s: %s", q, mysql_error(t));
+	}
+}
+
 /* ---- 1. hostile names ---- */
 
 /* Every character class of issue 8 in one schema name; a second schema that is an injection. */
@@ -234,6 +249,7 @@ TEST(hostile_names_are_copied_and_replicated)
 		th_exec(x, "DROP DATABASE IF EXISTS %s", qi(S2));
 	}
 	/* the canary: a target database barge has no business with */
+	forget_job(t, "sec-names");
 	th_exec(t, "DROP DATABASE IF EXISTS sec_canary");
 	th_exec(t, "CREATE DATABASE sec_canary");
 	th_exec(t, "CREATE TABLE sec_canary.keep (id INT PRIMARY KEY, v VARCHAR(20))");
@@ -362,6 +378,250 @@ TEST(hostile_names_are_copied_and_replicated)
 	free(after);
 	mysql_close(c);
 	mysql_close(t);
+}
+
+/* ---- 2. secrets never leak ---- */
+
+/* Distinctive values, set in this process's environment (th_run and barge inherit it). */
+static const char *const secret_names[] = {"source password", "target password",
+					   "wrong source password", "wrong target password",
+					   "webhook secret", "webhook URL token"};
+static const char *secrets[] = {"Src-7f3Kq9xLm2@zzP", "Tgt-Hw4pR8nT1%yyQ", "BadSrc-Lq2Vz8Rk5#",
+				"BadTgt-Mn6Xc4Wd1^", "HookSig-Jq5Vb2Nc8Ke", "tok-Ux6Wd3Ma9PeRb"};
+#define N_SECRETS (sizeof secrets / sizeof secrets[0])
+
+/* what holds text, which must be non-empty and free of every secret value (never printed) */
+static void assert_clean(const char *what, const char *text, size_t len)
+{
+	if (!text || len == 0)
+		TEST_FAILF("%s is empty, so looking for secrets in it proves nothing", what);
+	for (size_t i = 0; i < N_SECRETS; i++) {
+		size_t n = strlen(secrets[i]);
+
+		for (size_t k = 0; k + n <= len; k++)
+			if (!memcmp(text + k, secrets[i], n))
+				TEST_FAILF("%s contains the %s (<secret>, %zu characters) at byte %zu",
+					   what, secret_names[i], n, k);
+	}
+}
+
+#define ASSERT_CLEAN(what, text) assert_clean((what), (text), (text) ? strlen(text) : 0)
+
+/* Run barge with args; asserts the exit status, checks the output is clean, returns it. */
+static char *barge_clean(int want_rc, const char *what, const char *fmt, const char *arg)
+{
+	char *out = NULL, args[1400];
+	int rc;
+
+	snprintf(args, sizeof args, fmt, arg);
+	rc = th_run(&out, NULL, "'%s' %s", th_barge_bin(), args);
+	ASSERT_CLEAN(what, out);
+	if (rc != want_rc)
+		TEST_FAILF("barge %s exited %d, expected %d:\n%s", what, rc, want_rc, out);
+	return out;
+}
+
+/* Every regular file under dir: owner-only, and clean; directories 0700.  Returns the count. */
+static int check_store_tree(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	struct stat sb;
+	int files = 0;
+
+	if (!d)
+		TEST_FAILF("cannot open %s: %s", dir, strerror(errno));
+	ASSERT_EQ_INT(stat(dir, &sb), 0);
+	if ((sb.st_mode & 07777) != 0700)
+		TEST_FAILF("store directory %s has mode %04o, expected 0700", dir,
+			   (unsigned)(sb.st_mode & 07777));
+	while ((e = readdir(d)) != NULL) {
+		char path[1200];
+
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+		ASSERT_EQ_INT(lstat(path, &sb), 0);
+		if (S_ISDIR(sb.st_mode)) {
+			files += check_store_tree(path);
+		} else if (S_ISREG(sb.st_mode)) {
+			size_t len = 0;
+			char *text = test_read_file(path, &len);
+
+			if ((sb.st_mode & 07777) != 0600)
+				TEST_FAILF("store file %s has mode %04o, expected 0600", path,
+					   (unsigned)(sb.st_mode & 07777));
+			if (len)
+				assert_clean(path, text, len);
+			free(text);
+			files++;
+		} else {
+			TEST_FAILF("unexpected non-regular file in the store: %s", path);
+		}
+	}
+	closedir(d);
+	return files;
+}
+
+/* barge status and status --json: clean, naming job (and showing error when not NULL) */
+static void check_status(const char *job, const char *error)
+{
+	char *out = barge_clean(0, "status", "status%s", "");
+
+	ASSERT_CONTAINS(out, job);
+	if (error)
+		ASSERT_CONTAINS(out, error);
+	free(out);
+	out = barge_clean(0, "status --json", "status --json%s", "");
+	ASSERT_CONTAINS(out, job);
+	if (error)
+		ASSERT_CONTAINS(out, error);
+	free(out);
+}
+
+/* A job file jobs/NAME.yaml for users sec_src / sec_tgt with passwords from the environment
+ * variables SEC_SRC / SEC_TGT (or the ones given), notifying the receiver. */
+static const char *secret_job(const char *name, const char *src_env, const char *tgt_env)
+{
+	const struct th_servers *s = th_servers();
+	static char path[1024];
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/%s.yaml", th_tmpdir(), name);
+	f = fopen(path, "w");
+	if (!f)
+		TEST_FAILF("cannot write %s", path);
+	fprintf(f,
+		"apiVersion: barge/v1\nkind: MigrationJob\nmetadata: {name: %s}\nspec:\n"
+		"  mode: full\n"
+		"  source: {host: 127.0.0.1, port: %u, user: sec_src, password: \"${env:%s}\"}\n"
+		"  target: {host: 127.0.0.1, port: %u, user: sec_tgt, password: \"${env:%s}\"}\n"
+		"  objects: {allow: [{schema: sec_leak}]}\n"
+		"  notify:\n"
+		"    - {url: \"${env:SEC_HOOK_URL}\", format: json, secret: \"${env:SEC_HOOK_SECRET}\"}\n"
+		"    - {url: \"${env:SEC_HOOK_URL}\", format: slack, events: [error]}\n",
+		name, s->source.port, src_env, s->target.port, tgt_env);
+	fclose(f);
+	return path;
+}
+
+TEST(secrets_never_leak)
+{
+	const struct th_servers *s = th_servers();
+	static const int ok[] = {200};
+	struct http_receiver *rx;
+	char store[600], url[300], storeenv[700];
+	const char *good, *badsrc, *badtgt;
+	char *out;
+	MYSQL *c, *t;
+	size_t got;
+
+	th_barge_bin();
+	snprintf(store, sizeof store, "%s/secstore", th_tmpdir());
+	snprintf(storeenv, sizeof storeenv, "dir:%s", store);
+	setenv("BARGE_STORE", storeenv, 1);
+	setenv("SEC_SRC", secrets[0], 1);
+	setenv("SEC_TGT", secrets[1], 1);
+	setenv("SEC_BAD_SRC", secrets[2], 1);
+	setenv("SEC_BAD_TGT", secrets[3], 1);
+	setenv("SEC_HOOK_SECRET", secrets[4], 1);
+	rx = http_receiver_start(ok, 1);
+	snprintf(url, sizeof url, "http://127.0.0.1:%u/hooks/%s", http_receiver_port(rx),
+		 secrets[5]);
+	setenv("SEC_HOOK_URL", url, 1);
+
+	c = th_connect(&s->source, NULL);
+	t = th_connect(&s->target, NULL);
+	th_exec(c, "DROP USER IF EXISTS sec_src");
+	th_exec(c, "CREATE USER sec_src IDENTIFIED BY '%s'", secrets[0]);
+	th_exec(c, "GRANT SELECT, LOCK TABLES, REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO "
+		   "sec_src");
+	th_exec(t, "DROP USER IF EXISTS sec_tgt");
+	th_exec(t, "CREATE USER sec_tgt IDENTIFIED BY '%s'", secrets[1]);
+	th_exec(t, "GRANT CREATE, SELECT, INSERT, UPDATE, DELETE, ALTER, DROP, INDEX ON *.* TO "
+		   "sec_tgt");
+	th_fresh_db(&s->source, "sec_leak");
+	th_exec(t, "DROP DATABASE IF EXISTS sec_leak");
+	forget_job(t, "sec-good");
+	forget_job(t, "sec-badsrc");
+	forget_job(t, "sec-badtgt");
+	th_exec(c, "CREATE TABLE sec_leak.t (id INT PRIMARY KEY, v VARCHAR(20))");
+	th_exec(c, "INSERT INTO sec_leak.t VALUES (1, 'a'), (2, 'b'), (3, 'c')");
+
+	good = secret_job("sec-good", "SEC_SRC", "SEC_TGT");
+	/* plan (drift: exit 2) and check, before anything ran */
+	out = barge_clean(2, "plan", "plan '%s'", good);
+	ASSERT_CONTAINS(out, "sec-good");
+	free(out);
+	out = barge_clean(0, "check", "check '%s'", good);
+	ASSERT_CONTAINS(out, "sec-good");
+	free(out);
+	out = barge_clean(0, "check --json", "check --json '%s'", good);
+	free(out);
+
+	/* a successful run: its log, then status */
+	out = barge_clean(0, "run (success)", "run --once --progress 1 '%s'", good);
+	free(out);
+	ASSERT_EQ_INT(th_compare_tables(&s->source, "sec_leak", "t", &s->target, "sec_leak", "t"),
+		      3);
+	check_status("sec-good", NULL);
+	ASSERT_TRUE(check_store_tree(store) >= 1);
+
+	/* wrong passwords, source and target, by run and by check */
+	badsrc = secret_job("sec-badsrc", "SEC_BAD_SRC", "SEC_TGT");
+	out = barge_clean(1, "run (wrong source password)", "run --once '%s'", badsrc);
+	ASSERT_CONTAINS(out, "Access denied for user 'sec_src'");
+	free(out);
+	check_status("sec-badsrc", "Access denied");
+	out = barge_clean(1, "check (wrong source password)", "check '%s'", badsrc);
+	free(out);
+	badtgt = secret_job("sec-badtgt", "SEC_SRC", "SEC_BAD_TGT");
+	out = barge_clean(1, "run (wrong target password)", "run --once '%s'", badtgt);
+	ASSERT_CONTAINS(out, "Access denied for user 'sec_tgt'");
+	free(out);
+	check_status("sec-badtgt", "Access denied");
+	out = barge_clean(1, "check --json (wrong target password)", "check --json '%s'", badtgt);
+	free(out);
+
+	out = barge_clean(0, "plan (after the runs)", "plan '%s'", good);
+	free(out);
+
+	/* the webhook payloads: stage changes of the good job, errors of the bad ones */
+	got = http_receiver_wait(rx, 4, 15000);
+	if (got < 4)
+		TEST_FAILF("only %zu webhook deliveries arrived", got);
+	{
+		bool signed_seen = false, error_seen = false;
+
+		for (size_t i = 0; i < got; i++) {
+			const struct http_request *req = http_receiver_request(rx, i);
+			char sig[128], what[64];
+
+			snprintf(what, sizeof what, "webhook request %zu body", i);
+			assert_clean(what, req->body, req->body_len);
+			/* the request line carries the URL, token and all, as it must; the
+			 * header lines after it must not */
+			ASSERT_TRUE(strstr(req->path, secrets[5]) != NULL);
+			snprintf(what, sizeof what, "webhook request %zu header lines", i);
+			ASSERT_TRUE(req->headers && strchr(req->headers, '\n'));
+			ASSERT_CLEAN(what, strchr(req->headers, '\n') + 1);
+			http_request_header(req, "X-Barge-Signature", sig, sizeof sig);
+			signed_seen |= strncmp(sig, "sha256=", 7) == 0;
+			error_seen |= strstr(req->body, "Access denied") != NULL;
+		}
+		ASSERT_TRUE(signed_seen);
+		ASSERT_TRUE(error_seen);
+	}
+	http_receiver_stop(rx);
+
+	/* the store: owner-only, and no secret in any file */
+	ASSERT_TRUE(check_store_tree(store) >= 3);
+
+	th_exec(c, "DROP USER sec_src");
+	th_exec(t, "DROP USER sec_tgt");
+	mysql_close(c);
+	mysql_close(t);
+	unsetenv("BARGE_STORE");
 }
 
 TEST_MAIN()
