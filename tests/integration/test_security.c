@@ -624,4 +624,115 @@ TEST(secrets_never_leak)
 	unsetenv("BARGE_STORE");
 }
 
+/* ---- 3. webhook TLS is verified ---- */
+
+static unsigned free_port(void)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET};
+	socklen_t len = sizeof a;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	unsigned port;
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) || getsockname(fd, (struct sockaddr *)&a, &len))
+		TEST_FAILF("cannot find a free port: %s", strerror(errno));
+	port = ntohs(a.sin_port);
+	close(fd);
+	return port;
+}
+
+static bool port_open(unsigned port)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	bool ok;
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ok = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
+TEST(webhook_to_a_self_signed_receiver_fails_verification)
+{
+	const struct th_servers *s = th_servers();
+	char dir[600], log[700], url[200], spec[600], *out = NULL;
+	const char *path;
+	unsigned port = free_port();
+	pid_t tls, pid;
+	bool seen = false;
+	MYSQL *t;
+
+	th_barge_bin();
+	snprintf(dir, sizeof dir, "%s/tls", th_tmpdir());
+	mkdir(dir, 0700);
+	if (th_run(&out, NULL,
+		   "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 "
+		   "-addext subjectAltName=IP:127.0.0.1 -keyout '%s/key.pem' -out '%s/cert.pem'",
+		   dir, dir) != 0)
+		TEST_FAILF("openssl req failed:\n%s", out);
+	free(out);
+	tls = fork();
+	if (tls == 0) {
+		char cert[700], key[700], p[16];
+		int fd = open("/dev/null", O_RDWR);
+
+		snprintf(cert, sizeof cert, "%s/cert.pem", dir);
+		snprintf(key, sizeof key, "%s/key.pem", dir);
+		snprintf(p, sizeof p, "%u", port);
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execlp("openssl", "openssl", "s_server", "-quiet", "-accept", p, "-cert", cert,
+		       "-key", key, "-www", (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 100 && !port_open(port); i++)
+		usleep(100000);
+	if (!port_open(port)) {
+		kill(tls, SIGKILL);
+		waitpid(tls, NULL, 0);
+		TEST_FAILF("openssl s_server did not listen on %u", port);
+	}
+
+	th_fresh_db(&s->source, "sec_tls");
+	t = th_connect(&s->target, NULL);
+	th_exec(t, "DROP DATABASE IF EXISTS sec_tls");
+	forget_job(t, "sec-tls");
+	mysql_close(t);
+	snprintf(url, sizeof url, "https://127.0.0.1:%u/hook", port);
+	snprintf(spec, sizeof spec,
+		 "  objects: {allow: [{schema: sec_tls}]}\n"
+		 "  notify: [{url: \"%s\", events: [stage]}]\n", url);
+	path = th_write_job("sec-tls", "all", NULL, spec);
+	setenv("BARGE_T_SRC", s->source.src_password, 1);
+	setenv("BARGE_T_TGT", s->target.tgt_password, 1);
+	snprintf(log, sizeof log, "%s/sec-tls.log", th_tmpdir());
+	pid = start_barge(path, log);
+	/* the stage changes are posted; each delivery fails verification */
+	for (int i = 0; i < 600 && !seen; i++) {
+		if (th_run(&out, NULL, "'%s' status sec-tls", th_barge_bin()) == 0)
+			seen = strstr(out, "webhooks:") && strstr(out, "certificate");
+		if (!seen) {
+			free(out);
+			out = NULL;
+			usleep(100000);
+		}
+	}
+	stop_barge(pid);
+	kill(tls, SIGTERM);
+	waitpid(tls, NULL, 0);
+	if (!seen)
+		TEST_FAILF("status never showed a certificate failure:\n%s\nlog:\n%s", out,
+			   slurp(log));
+	ASSERT_CONTAINS(out, "127.0.0.1");
+	ASSERT_CONTAINS(out, "gave up after 1 attempt");
+	free(out);
+	/* JSON says the same */
+	ASSERT_EQ_INT(th_run(&out, NULL, "'%s' status --json sec-tls", th_barge_bin()), 0);
+	ASSERT_CONTAINS(out, "certificate");
+	free(out);
+}
+
 TEST_MAIN()
