@@ -241,29 +241,38 @@ int barge_grant_parse(const char *line, struct barge_grant *out)
 	return 1;
 }
 
-/* MySQL's LIKE over a database grant: % any run, _ one character, \ escapes. */
+/*
+ * MySQL's LIKE over a database grant: % any run, _ one character, \ escapes.  Greedy with one
+ * backtrack point (the last %), so a pattern of many %s costs O(pattern x name) instead of the
+ * exponential time a recursive retry at every % takes: grants come from the server, and a
+ * hostile one must not hang the precheck.
+ */
 static bool like_match(const char *pat, const char *s)
 {
-	for (; *pat; pat++, s++) {
+	const char *star = NULL, *resume = NULL;
+
+	while (*s) {
 		if (*pat == '%') {
-			for (const char *t = s;; t++) {
-				if (like_match(pat + 1, t))
-					return true;
-				if (!*t)
-					return false;
-			}
-		}
-		if (*pat == '\\' && pat[1])
-			pat++;
-		else if (*pat == '_') {
-			if (!*s)
-				return false;
+			while (*pat == '%')
+				pat++;
+			star = pat;
+			resume = s;
 			continue;
 		}
-		if (!*s || *pat != *s)
+		if (*pat && (*pat == '_' ||
+			     (*pat == '\\' && pat[1] ? pat[1] == *s : *pat == *s))) {
+			pat += (*pat == '\\' && pat[1]) ? 2 : 1;
+			s++;
+			continue;
+		}
+		if (!star)
 			return false;
+		pat = star;
+		s = ++resume;
 	}
-	return *s == '\0';
+	while (*pat == '%')
+		pat++;
+	return *pat == '\0';
 }
 
 uint32_t barge_grants_effective(const struct barge_grant *grants, size_t n, const char *schema,

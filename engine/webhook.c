@@ -350,7 +350,13 @@ static int attempt(const struct barge_notifier *n, CURL *curl, const struct deli
 	if (rc != CURLE_OK) {
 		/* curl's messages can quote the URL; say only what failed and where */
 		snprintf(why, why_len, "webhook to %s: %s", d->host, curl_easy_strerror(rc));
-		result = (rc == CURLE_URL_MALFORMAT || rc == CURLE_UNSUPPORTED_PROTOCOL) ? -1 : 1;
+		/* a malformed URL, or a receiver whose certificate does not verify, will not get
+		 * better by retrying: say so now rather than after every backoff */
+		result = (rc == CURLE_URL_MALFORMAT || rc == CURLE_UNSUPPORTED_PROTOCOL ||
+			  rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE ||
+			  rc == CURLE_SSL_ISSUER_ERROR || rc == CURLE_SSL_PINNEDPUBKEYNOTMATCH)
+				 ? -1
+				 : 1;
 		goto done;
 	}
 	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);

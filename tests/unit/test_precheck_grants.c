@@ -3,6 +3,8 @@
  * scopes, effective privileges per database and table, and TiKV store sizes.
  */
 #include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
 #include "engine/precheck.h"
 #include "tests/test.h"
@@ -144,6 +146,51 @@ TEST(item_ids_are_known)
 	ASSERT_EQ_STR(barge_precheck_item_title("binlog-format"), "binlog_format is ROW");
 	ASSERT_TRUE(barge_precheck_item_title("binlog_format") == NULL);
 	ASSERT_EQ_STR(barge_check_state_name(BARGE_CHECK_SKIPPED), "Skipped");
+}
+
+/* Found by tests/fuzz/fuzz_grants.c: the LIKE matcher retried recursively at every %, so a
+ * grant on `%%%...%b`.* against a long database name took exponential time. */
+TEST(like_with_many_percent_signs_is_fast)
+{
+	char pat[80], name[200];
+	struct barge_grant g = {BARGE_PRIV_SELECT, pat, NULL};
+	clock_t start = clock();
+
+	memset(pat, '%', 60);
+	strcpy(pat + 60, "b");
+	memset(name, 'a', 150);
+	name[150] = '\0';
+	ASSERT_EQ_UINT(barge_grants_effective(&g, 1, name, NULL), 0);
+	name[149] = 'b';
+	ASSERT_EQ_UINT(barge_grants_effective(&g, 1, name, NULL), BARGE_PRIV_SELECT);
+	ASSERT_TRUE(clock() - start < CLOCKS_PER_SEC);
+}
+
+TEST(like_patterns_as_mysql_reads_them)
+{
+	static const struct {
+		const char *pat, *name;
+		bool match;
+	} cases[] = {
+		{"shop", "shop", true},       {"shop", "shopx", false},   {"shop%", "shop", true},
+		{"shop%", "shop_eu", true},   {"%eu", "shop_eu", true},   {"%eu", "shop_us", false},
+		{"s%p%u", "shop_eu", true},   {"s%p%u", "shop_eux", false}, {"%", "", true},
+		{"_", "", false},             {"_", "x", true},           {"s_op", "shop", true},
+		{"shop\\_%", "shop_eu", true}, {"shop\\_%", "shopXeu", false},
+		{"100\\%", "100%", true},     {"100\\%", "1000", false},  {"a\\", "a\\", true},
+		{"%a%a%a%", "aaa", true},     {"%a%a%a%", "aa", false},   {"%%%", "x", true},
+		{"a%b%c", "abbbc", true},     {"a%b%c", "acb", false},    {"", "", true},
+		{"", "x", false},
+	};
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct barge_grant g = {BARGE_PRIV_SELECT, (char *)cases[i].pat, NULL};
+		uint32_t got = barge_grants_effective(&g, 1, cases[i].name, NULL);
+
+		if ((got == BARGE_PRIV_SELECT) != cases[i].match)
+			TEST_FAILF("LIKE '%s' on \"%s\": got %s", cases[i].pat, cases[i].name,
+				   got ? "a match" : "no match");
+	}
 }
 
 TEST_MAIN()
