@@ -23,6 +23,7 @@
 #include <zlib.h>
 
 #include "engine/buf.h"
+#include "engine/gtid.h"
 #include "engine/precheck.h"
 #include "engine/secret.h"
 #include "engine/yaml.h"
@@ -625,6 +626,36 @@ static void walk_full(struct walk *w, const struct barge_ynode *n, struct barge_
 		full->on_duplicate = (enum barge_on_duplicate)idx;
 }
 
+/* A MariaDB GTID position ("0-1-100,1-2-5") or a MySQL GTID set. */
+static bool gtid_text_valid(const char *text)
+{
+	struct barge_gtid_set *set = NULL;
+	struct barge_err err = {0};
+	const char *p = text;
+	bool maria = *p != '\0';
+
+	while (maria && *p) {
+		unsigned long d, sv;
+		unsigned long long q;
+		int used = 0;
+
+		while (*p == ' ' || *p == ',')
+			p++;
+		if (!*p)
+			break;
+		maria = sscanf(p, "%lu-%lu-%llu%n", &d, &sv, &q, &used) == 3 && used > 0 &&
+			isdigit((unsigned char)*p);
+		p += used;
+		maria = maria && (*p == '\0' || *p == ',' || *p == ' ');
+	}
+	if (maria)
+		return true;
+	if (barge_gtid_set_parse(text, &set, &err) != 0)
+		return false;
+	barge_gtid_set_free(set);
+	return true;
+}
+
 static void walk_incremental(struct walk *w, const struct barge_ynode *n, struct barge_job *job,
 			     const struct barge_ynode **start_node)
 {
@@ -656,8 +687,12 @@ static void walk_incremental(struct walk *w, const struct barge_ynode *n, struct
 	if ((v = barge_ynode_get(s, "binlogPos")) != NULL &&
 	    read_uint(w, v, "spec.incremental.start.binlogPos", 4, UINT64_MAX, &u))
 		inc->start.binlog_pos = u;
-	if ((v = barge_ynode_get(s, "gtid")) != NULL)
-		read_string(w, v, "spec.incremental.start.gtid", &inc->start.gtid);
+	if ((v = barge_ynode_get(s, "gtid")) != NULL &&
+	    read_string(w, v, "spec.incremental.start.gtid", &inc->start.gtid) &&
+	    !gtid_text_valid(inc->start.gtid))
+		DIAG(w, v, "spec.incremental.start.gtid: \"%.60s\" is neither a MySQL GTID set "
+			   "(uuid:1-100,uuid2:1-5) nor a MariaDB GTID position (0-1-100,1-2-5)",
+		     inc->start.gtid);
 	if (inc->start.gtid && (inc->start.binlog_name || barge_ynode_get(s, "binlogPos")))
 		DIAG(w, s, "spec.incremental.start: give either gtid or binlogName and binlogPos, "
 			   "not both");
