@@ -186,9 +186,10 @@ static int stream_error(struct barge_binlog_stream *s, struct barge_err *err, co
 		e = mariadb_rpl_errno(s->rpl);
 		msg = mariadb_rpl_error(s->rpl);
 	}
-	if (e == 1236 && msg &&
-	    (strstr(msg, "same server_uuid/server_id") || strstr(msg, "same server_id") ||
-	     strstr(msg, "A slave with the same")))
+	/* MariaDB: ER_SLAVE_SAME_ID (4052); MySQL: 1236 with the same words */
+	if (e == 4052 || (e == 1236 && msg &&
+			  (strstr(msg, "same server_uuid/server_id") ||
+			   strstr(msg, "same server_id") || strstr(msg, "A slave with the same"))))
 		return barge_err_set_db(err, BARGE_ESERVER_ID, e, "HY000", "%s: %s: %s (%u)",
 					s->db->where, what, msg, e);
 	if (e == 1236)

@@ -15,6 +15,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "engine/binlog_io.h"
+#include "engine/db.h"
+#include "engine/jobset.h"
 #include "tests/integration/harness.h"
 #include "tests/test.h"
 
@@ -808,6 +811,75 @@ TEST(a_transaction_too_large_for_the_target_is_applied_in_parts)
 	ASSERT_NOT_CONTAINS(text, "Failed");
 	free(text);
 	mysql_close(t);
+	mysql_close(c);
+}
+
+/* Another replica connecting with the job's serverId: the job stops with the catalogue's
+ * SERVER_ID error naming the fix, instead of the two replicas pushing each other off. */
+TEST(another_replica_with_the_same_server_id_stops_the_job)
+{
+	const struct th_servers *s = th_servers();
+	struct barge_endpoint ep = {0};
+	struct barge_db *db = NULL;
+	struct barge_binlog_stream *stream = NULL;
+	struct barge_stream_opts so = {.non_blocking = false};
+	struct barge_err err = {0};
+	char log[512], *text = NULL;
+	const char *path;
+	MYSQL *c;
+	pid_t pid;
+	bool stopped = false;
+
+	log_path(log, sizeof log, "inc-sid");
+	th_fresh_db(&s->source, "inc_sid");
+	drop_on_target("inc_sid");
+	c = th_connect(&s->source, "inc_sid");
+	th_exec(c, "CREATE TABLE r (id INT PRIMARY KEY)");
+	path = th_write_job("inc-sid", "all", NULL,
+			    "  objects: {allow: [{schema: inc_sid}]}\n");
+	{
+		/* the serverId the job gets by default (derived from its name) */
+		struct barge_jobset *set = NULL;
+		struct barge_diags diags = {0};
+
+		ASSERT_OK(barge_jobset_load(&path, 1, &set, &diags, &err));
+		so.server_id = set->jobs[0]->source.server_id;
+		ASSERT_TRUE(so.server_id != 0);
+		barge_jobset_free(set);
+		barge_diags_dispose(&diags);
+	}
+	pid = start_barge(path, log, NULL);
+	wait_syncing("inc-sid", pid, log);
+	th_exec(c, "INSERT INTO r VALUES (1)");
+
+	setenv("BARGE_T_SID", s->source.src_password, 1);
+	ep.host = "127.0.0.1";
+	ep.port = s->source.port;
+	ep.user = (char *)s->source.src_user;
+	ep.password = "${env:BARGE_T_SID}";
+	ASSERT_OK(barge_db_connect(&ep, BARGE_DB_SOURCE, th_tmpdir(), NULL, &db, &err));
+	ASSERT_OK(barge_binlog_stream_open(db, &so, &stream, &err));
+	for (int i = 0; i < 150 && !stopped; i++) {
+		text = NULL;
+		th_run(&text, NULL, "'%s' status --json inc-sid", th_barge_bin());
+		stopped = strstr(text, "\"code\": \"SERVER_ID\"") &&
+			  strstr(text, "\"stage\": \"Failed\"");
+		free(text);
+		usleep(100000);
+	}
+	barge_binlog_stream_close(stream);
+	barge_db_close(db);
+	text = slurp(log);
+	if (!stopped)
+		TEST_FAILF("the job did not stop on the duplicate server id:\n%s", text);
+	ASSERT_CONTAINS(text, "server_id is already connected");
+	ASSERT_NOT_CONTAINS(text, "retrying in");
+	free(text);
+	text = NULL;
+	th_run(&text, NULL, "'%s' errors --json", th_barge_bin());
+	ASSERT_CONTAINS(text, "Give the job a different spec.source.serverId.");
+	free(text);
+	stop_barge(pid);
 	mysql_close(c);
 }
 
