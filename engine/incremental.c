@@ -126,6 +126,7 @@ struct apply_worker {
 	unsigned id;
 	pthread_t thread;
 	bool started;
+	pthread_cond_t wake;  /* items queued for it, or the run ends */
 	struct barge_db *tgt;
 	/* guarded by inc->mu */
 	struct item *head, *tail;
@@ -176,7 +177,6 @@ struct inc {
 	unsigned n;
 	struct apply_worker *w;
 	pthread_mutex_t mu;
-	pthread_cond_t work;  /* workers wait for items */
 	pthread_cond_t done;  /* the reader waits for commits and room */
 	bool quit;
 	bool failed;
@@ -228,6 +228,13 @@ struct inc {
 
 /* ---- failure ---- */
 
+/* Wake every apply thread (the run failed or ends); with in->mu held. */
+static void wake_all(struct inc *in)
+{
+	for (unsigned i = 0; in->w && i < in->n; i++)
+		pthread_cond_signal(&in->w[i].wake);
+}
+
 /* Record the first failure of the run (reader or worker); later ones are consequences. */
 static void fail_locked(struct inc *in, const struct barge_err *err, const char *sql,
 			const struct barge_position *pos)
@@ -240,7 +247,7 @@ static void fail_locked(struct inc *in, const struct barge_err *err, const char 
 	in->err_sql = sql ? barge_xstrdup(sql) : NULL;
 	if (pos)
 		barge_position_copy(&in->err_pos, pos);
-	pthread_cond_broadcast(&in->work);
+	wake_all(in);
 	pthread_cond_broadcast(&in->done);
 }
 
@@ -436,7 +443,7 @@ static void *worker_main(void *arg)
 		bool split_failed = false;
 
 		while (!aw->head && !in->quit && !in->failed)
-			pthread_cond_wait(&in->work, &in->mu);
+			pthread_cond_wait(&aw->wake, &in->mu);
 		if (in->failed || !aw->head)
 			break;
 		/* take what is there, up to a batch of rows, whole transactions only */
@@ -573,7 +580,7 @@ static int enqueue(struct inc *in, unsigned w, struct item *it)
 		aw->head = it;
 	aw->tail = it;
 	aw->queued++;
-	pthread_cond_broadcast(&in->work);
+	pthread_cond_signal(&aw->wake); /* only its own thread: the others have nothing new */
 	pthread_mutex_unlock(&in->mu);
 	return 0;
 }
@@ -1525,6 +1532,8 @@ static int resume_point(struct inc *in, struct barge_position *start, struct bar
 	if (in->n == 0)
 		in->n = 1;
 	in->w = barge_xcalloc(in->n, sizeof *in->w);
+	for (unsigned i = 0; i < in->n; i++)
+		pthread_cond_init(&in->w[i].wake, NULL);
 	if (npos) {
 		size_t lo = 0;
 
@@ -1624,7 +1633,7 @@ static void inc_dispose(struct inc *in)
 {
 	pthread_mutex_lock(&in->mu);
 	in->quit = true;
-	pthread_cond_broadcast(&in->work);
+	wake_all(in);
 	pthread_mutex_unlock(&in->mu);
 	for (unsigned i = 0; in->w && i < in->n; i++) {
 		struct apply_worker *aw = &in->w[i];
@@ -1639,6 +1648,7 @@ static void inc_dispose(struct inc *in)
 		barge_db_close(aw->tgt);
 		barge_position_dispose(&aw->done);
 		barge_position_dispose(&aw->skip_before);
+		pthread_cond_destroy(&aw->wake);
 	}
 	free(in->w);
 	if (in->stream)
@@ -1671,7 +1681,6 @@ static void inc_dispose(struct inc *in)
 	barge_position_dispose(&in->head);
 	barge_rules_free(in->rules);
 	pthread_mutex_destroy(&in->mu);
-	pthread_cond_destroy(&in->work);
 	pthread_cond_destroy(&in->done);
 }
 
@@ -1829,7 +1838,6 @@ int barge_incremental_run(const struct barge_job *job, const char *base_dir,
 		in.st_lock = lock;
 		in.st = st;
 		pthread_mutex_init(&in.mu, NULL);
-		pthread_cond_init(&in.work, NULL);
 		pthread_cond_init(&in.done, NULL);
 		barge_binlog_init(&in.b);
 		stmts_init(&in.txn);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -49,6 +50,7 @@ static pid_t start_barge(const char *path, const char *log, const char *const *e
 			argv[n++] = (char *)*extra;
 		argv[n++] = (char *)path;
 		argv[n] = NULL;
+		prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive a failed test */
 		putenv(e1);
 		putenv(e2);
 		dup2(fd, 1);
