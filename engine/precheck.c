@@ -659,6 +659,14 @@ static void check_source_privileges(struct ctx *c, struct barge_check_result *r)
 				where = c->tables[i].schema;
 		}
 	grants_free(g, n);
+	if (c->n_tables == 0 && (global & BARGE_PRIV_SELECT) && !missing) {
+		/* the user may read everything: the rules select nothing the source has yet */
+		set_result(r, BARGE_CHECK_WARNING,
+			   "Check objects.allow; tables created later are migrated when the rules "
+			   "select their whole database.",
+			   "the job selects no table the source has now");
+		return;
+	}
 	if (c->n_tables == 0) {
 		/* information_schema hides the tables a user may not read */
 		user = grant_user(c->src);

@@ -358,6 +358,34 @@ static void forget_checkpoints(const struct barge_job *job)
 	free(base);
 }
 
+/* Copy the job's webhook health into the record; whether it changed. */
+static bool sync_webhooks(struct barge_controller *c, struct run *run, struct barge_record *r)
+{
+	struct barge_webhook_health h;
+	struct barge_record_webhook was = r->webhook;
+	bool changed;
+
+	if (!run->job || !run->job->n_notify || !c->notifier)
+		return false;
+	barge_notifier_health(c->notifier, r->name, &h);
+	if (!h.delivered && !h.failed)
+		return false;
+	r->webhook.last = h.last_failure > h.last_success ? BARGE_DELIVERY_FAILED
+							   : BARGE_DELIVERY_OK;
+	r->webhook.failures = h.failed;
+	r->webhook.last_at_ms = (int64_t)(h.last_failure > h.last_success ? h.last_failure
+									  : h.last_success) * 1000;
+	changed = was.last != r->webhook.last || was.failures != r->webhook.failures ||
+		  was.last_at_ms != r->webhook.last_at_ms ||
+		  !was.last_failure != !h.last_error[0] ||
+		  (was.last_failure && strcmp(was.last_failure, h.last_error));
+	if (changed) {
+		free(r->webhook.last_failure);
+		r->webhook.last_failure = h.last_error[0] ? barge_xstrdup(h.last_error) : NULL;
+	}
+	return changed;
+}
+
 /* Copy a worker's status into the record; handle its end. */
 static void sync_status(struct barge_controller *c, struct run *run, struct barge_record *r)
 {
@@ -429,20 +457,7 @@ static void sync_status(struct barge_controller *c, struct run *run, struct barg
 			break;
 		}
 	}
-	if (run->job && run->job->n_notify && c->notifier) {
-		struct barge_webhook_health h;
-
-		barge_notifier_health(c->notifier, r->name, &h);
-		if (h.delivered || h.failed) {
-			r->webhook.last = h.last_failure > h.last_success ? BARGE_DELIVERY_FAILED
-									   : BARGE_DELIVERY_OK;
-			r->webhook.failures = h.failed;
-			free(r->webhook.last_failure);
-			r->webhook.last_failure = h.last_error[0] ? barge_xstrdup(h.last_error) : NULL;
-			r->webhook.last_at_ms = (int64_t)(h.last_failure > h.last_success
-								  ? h.last_failure : h.last_success) * 1000;
-		}
-	}
+	sync_webhooks(c, run, r);
 	barge_worker_status_dispose(&st);
 }
 
@@ -749,6 +764,10 @@ int barge_controller_pass(struct barge_controller *c, bool *busy, struct barge_e
 		}
 		if (run->w && lease_held(c, run)) {
 			sync_status(c, run, r);
+			if (save(c, r, NULL, &e))
+				barge_log(BARGE_LOG_ERROR, r->name, "record: %s", e.msg);
+		} else if (lease_held(c, run) && sync_webhooks(c, run, r)) {
+			/* deliveries go on after a worker ends (its Failed or Finished event) */
 			if (save(c, r, NULL, &e))
 				barge_log(BARGE_LOG_ERROR, r->name, "record: %s", e.msg);
 		}

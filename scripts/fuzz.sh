@@ -5,12 +5,12 @@
 # a regression test.
 #
 #   scripts/fuzz.sh [SECONDS]     run each target SECONDS (default 60)
-#   scripts/fuzz.sh --ci          what CI runs: 40 seconds per target
+#   scripts/fuzz.sh --ci          what CI runs: 25 seconds per target
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 seconds=60
-[ "${1:-}" = "--ci" ] && seconds=40
+[ "${1:-}" = "--ci" ] && seconds=25
 [[ "${1:-}" =~ ^[0-9]+$ ]] && seconds=$1
 
 CC=clang cmake -S . -B build-fuzz -DBARGE_FUZZ=ON -DBARGE_INTEGRATION_TESTS=OFF \
