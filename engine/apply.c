@@ -352,10 +352,20 @@ int barge_apply_sql(struct barge_buf *sql, const struct barge_apply_table *t,
 		table_name(sql, t);
 		barge_buf_puts(sql, " SET ");
 		{
-			bool first = true;
+			bool first = true, any = false;
 
+			/* only the columns the change changed (the before image has the rest as
+			 * the target has them): less for the target to parse and write; all of
+			 * them when none differs */
+			for (size_t i = 0; i < t->ncols; i++)
+				if (!t->cols[i].generated && after[i].kind != BARGE_V_ABSENT &&
+				    !(before[i].kind != BARGE_V_ABSENT && same_value(&before[i], &after[i])))
+					any = true;
 			for (size_t i = 0; i < t->ncols && rc == 0; i++) {
 				if (t->cols[i].generated || after[i].kind == BARGE_V_ABSENT)
+					continue;
+				if (any && before[i].kind != BARGE_V_ABSENT &&
+				    same_value(&before[i], &after[i]))
 					continue;
 				if (!first)
 					barge_buf_puts(sql, ", ");
