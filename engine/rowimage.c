@@ -624,6 +624,52 @@ static uint64_t as_unsigned(const struct barge_value *v)
 	return (uint64_t)v->n.i & ((1ull << (8 * v->width)) - 1);
 }
 
+/*
+ * Whether bytes can go into SQL as a quoted literal as they are, whatever the session's
+ * sql_mode: well-formed UTF-8 (no overlong forms, surrogates or code points past U+10FFFF,
+ * 4-byte characters only for utf8mb4 callers to decide) without quotes, backslashes, NUL or
+ * other control characters.  Anything else is written in hex.
+ */
+static bool plain_utf8(const uint8_t *p, size_t len)
+{
+	for (size_t i = 0; i < len;) {
+		uint8_t c = p[i];
+		size_t n;
+		uint32_t cp;
+
+		if (c < 0x80) {
+			if (c < 0x20 || c == '\'' || c == '\\' || c == 0x7f)
+				return false;
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf) {
+			n = 2;
+			cp = c & 0x1f;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			n = 3;
+			cp = c & 0x0f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			n = 4;
+			cp = c & 0x07;
+		} else {
+			return false;
+		}
+		if (i + n > len)
+			return false;
+		for (size_t k = 1; k < n; k++) {
+			if ((p[i + k] & 0xc0) != 0x80)
+				return false;
+			cp = (cp << 6) | (p[i + k] & 0x3f);
+		}
+		if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+		    (cp >= 0xd800 && cp <= 0xdfff))
+			return false;
+		i += n;
+	}
+	return true;
+}
+
 int barge_value_append_sql(struct barge_buf *b, const struct barge_value *v, unsigned flags,
 			   const char *charset)
 {
@@ -668,6 +714,12 @@ int barge_value_append_sql(struct barge_buf *b, const struct barge_value *v, uns
 		append_timestamp(b, v);
 		return barge_buf_putc(b, '\'');
 	case BARGE_V_STRING:
+		if (charset && strncmp(charset, "utf8", 4) == 0 && plain_utf8(v->p, v->len)) {
+			/* text as text: half the bytes of hex for the target to parse */
+			barge_buf_appendf(b, "_%s'", charset);
+			barge_buf_append(b, v->p, v->len);
+			return barge_buf_putc(b, '\'');
+		}
 		if (charset && strcmp(charset, "binary") != 0)
 			barge_buf_appendf(b, "_%s ", charset);
 		return barge_buf_append_hex(b, v->p, v->len);

@@ -4,6 +4,8 @@
  * (REPLACE, and DELETE first when the key changed); a keyless table is matched on every
  * column, null-safe, one row at a time; names are quoted.
  */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "engine/apply.h"
@@ -135,6 +137,39 @@ TEST(a_keyless_row_is_matched_on_every_column_one_at_a_time)
 	ASSERT_CONTAINS(sql, "DELETE FROM `db`.`t` WHERE `id` <=> 7");
 	ASSERT_CONTAINS(sql, " LIMIT 1;");
 	free(sql);
+}
+
+/* Text that is well-formed UTF-8 without quotes, backslashes or control characters goes in as
+ * a quoted literal; anything else in hex, so no sql_mode can change what the target reads. */
+TEST(strings_are_quoted_text_only_when_nothing_in_them_needs_escaping)
+{
+	static const struct {
+		const char *in, *want;
+	} cases[] = {
+		{"plain text", "_utf8mb4'plain text'"},
+		{"f\xc3\xbcr \xf0\x9f\x98\x80", "_utf8mb4'f\xc3\xbcr \xf0\x9f\x98\x80'"},
+		{"it's", "_utf8mb4 X'69742773'"},
+		{"a\\b", "_utf8mb4 X'615C62'"},
+		{"tab\there", "_utf8mb4 X'7461620968657265'"},
+		{"\xc3(", "_utf8mb4 X'C328'"},         /* a broken sequence */
+		{"\xc0\xaf", "_utf8mb4 X'C0AF'"},      /* overlong '/' */
+		{"\xed\xa0\x80", "_utf8mb4 X'EDA080'"}, /* a surrogate */
+		{"\xf4\x90\x80\x80", "_utf8mb4 X'F4908080'"}, /* past U+10FFFF */
+		{"", "_utf8mb4''"},
+	};
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct barge_value b[3], a[3];
+		char *sql, want[200];
+
+		row(b, 1, "old", 1);
+		row(a, 1, cases[i].in, 1);
+		sql = render(true, 'u', false, b, a);
+		snprintf(want, sizeof want, "UPDATE `db`.`t` SET `we``ird` = %s WHERE `id` = 1;",
+			 cases[i].want);
+		ASSERT_EQ_STR(sql, want);
+		free(sql);
+	}
 }
 
 TEST_MAIN()
