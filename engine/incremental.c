@@ -649,6 +649,50 @@ static struct keyslot *key_slot(struct inc *in, uint64_t key)
 	}
 }
 
+/*
+ * The key map half full: forget the keys whose transactions their workers have committed,
+ * keeping those still pending, without stopping the workers (the map is the reader's alone).
+ * Only when most keys are still pending does the reader wait for every worker to finish.
+ */
+static int forget_settled_keys(struct inc *in)
+{
+	uint64_t *done = barge_xcalloc(in->n, sizeof *done);
+	struct keyslot *live = barge_xmalloc((in->keys_used + 1) * sizeof *live);
+	size_t n_live = 0;
+	int rc = 0;
+
+	pthread_mutex_lock(&in->mu);
+	for (unsigned i = 0; i < in->n; i++)
+		done[i] = in->w[i].done_seq;
+	pthread_mutex_unlock(&in->mu);
+	for (size_t i = 0; i < KEYMAP_SLOTS; i++) {
+		const struct keyslot *k = &in->keys[i];
+
+		if (k->key && k->seq && k->worker < in->n && k->seq > done[k->worker] &&
+		    n_live < in->keys_used)
+			live[n_live++] = *k;
+	}
+	memset(in->keys, 0, KEYMAP_SLOTS * sizeof *in->keys);
+	in->keys_used = 0;
+	for (size_t i = 0; i < n_live; i++) {
+		struct keyslot *k = key_slot(in, live[i].key);
+
+		k->worker = live[i].worker;
+		k->seq = live[i].seq;
+	}
+	free(live);
+	free(done);
+	if (in->keys_used > KEYMAP_SLOTS / 4) {
+		/* most are pending: once every worker is idle, none is */
+		rc = drain(in);
+		if (rc == 0) {
+			memset(in->keys, 0, KEYMAP_SLOTS * sizeof *in->keys);
+			in->keys_used = 0;
+		}
+	}
+	return rc;
+}
+
 /* Wait until no key of the transaction is pending on a worker other than w. */
 static int wait_conflicts(struct inc *in, unsigned w)
 {
@@ -954,14 +998,8 @@ static int txn_end(struct inc *in, const struct barge_event *ev, struct barge_er
 		s->worker = w;
 		s->seq = in->w[w].sent_seq;
 	}
-	if (in->keys_used > KEYMAP_SLOTS / 2) {
-		/* forget settled keys: once every worker is idle, none is pending */
-		rc = drain(in);
-		if (rc)
-			return rc;
-		memset(in->keys, 0, KEYMAP_SLOTS * sizeof *in->keys);
-		in->keys_used = 0;
-	}
+	if (in->keys_used > KEYMAP_SLOTS / 2)
+		return forget_settled_keys(in);
 	return 0;
 }
 

@@ -408,6 +408,7 @@ static void set_query_failed(struct barge_check_result *r, const struct barge_er
 		   "Fix the error in the message (a missing privilege or an unreachable server), "
 		   "then check again.",
 		   "could not be checked: %s", err->msg);
+	r->cause = err->code;
 }
 
 /* Whether the side is connected; if not, r says so and the caller returns. */

@@ -38,6 +38,8 @@ struct barge_check_result {
 	enum barge_check_state state;
 	char *message;     /* one line: what was found (owned) */
 	char *instruction; /* one line: what to do; NULL on Pass and Skipped (owned) */
+	int cause;         /* a Failed item that could not be checked: the error's code (a
+			    * lost connection is retryable), else 0 */
 };
 
 struct barge_precheck_report {

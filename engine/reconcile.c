@@ -396,9 +396,8 @@ static void sync_status(struct barge_controller *c, struct run *run, struct barg
 	/* a worker just started has not checked anything yet: it is Prechecking, never New again
 	 * (New would read as a job never started, and be started once more) */
 	r->stage = st.stage == BARGE_STAGE_NEW ? BARGE_STAGE_PRECHECKING : st.stage;
-	if (st.stage != BARGE_STAGE_NEW && st.stage != BARGE_STAGE_PRECHECKING &&
-	    st.stage != BARGE_STAGE_FAILED)
-		run->need_precheck = false;
+	if (st.prechecked)
+		run->need_precheck = false; /* a retry resumes; it does not check again */
 	r->progress.rows_done = st.rows_done;
 	r->progress.rows_total = st.rows_estimated;
 	r->progress.bytes_done = st.bytes_done;

@@ -816,7 +816,7 @@ static int precheck(struct barge_worker *w, struct barge_err *err)
 	struct barge_precheck_report rep = {0};
 	struct barge_buf failed;
 	bool unreachable = false;
-	int rc;
+	int rc, cause = 0;
 
 	rc = barge_precheck_run(w->job, &rep, err);
 	if (rc)
@@ -832,13 +832,18 @@ static int precheck(struct barge_worker *w, struct barge_err *err)
 			continue;
 		if (!strcmp(it->id, "source-connect") || !strcmp(it->id, "target-connect"))
 			unreachable = true;
+		if (it->cause && !cause && barge_err_retryable(&(struct barge_err){.code = it->cause}))
+			cause = it->cause; /* a connection lost while checking */
 		barge_buf_appendf(&failed, "%s%s: %s%s%s", failed.len ? "; " : "", it->id,
 				  it->message ? it->message : "", it->instruction ? " " : "",
 				  it->instruction ? it->instruction : "");
 	}
 	barge_log(BARGE_LOG_INFO, w->job->name, "precheck: %zu passed, %zu warnings, %zu failed, "
 		  "%zu ignored", rep.n_pass, rep.n_warning, rep.n_failed, rep.n_skipped);
-	if (rep.n_failed && !unreachable)
+	if (rep.n_failed && !unreachable && cause)
+		/* not the job's fault: retried like the lost connection it is */
+		rc = barge_err_set(err, cause, "precheck interrupted: %s", barge_buf_cstr(&failed));
+	else if (rep.n_failed && !unreachable)
 		rc = barge_err_set(err, BARGE_EPRECHECK, "precheck failed (barge check shows the "
 				   "whole report; precheck.ignore skips an item): %s",
 				   barge_buf_cstr(&failed));
@@ -858,8 +863,12 @@ static void *worker_main(void *arg)
 
 	set_stage(w, BARGE_STAGE_PRECHECKING);
 	rc = w->opts.skip_precheck ? 0 : precheck(w, &err);
-	if (rc == 0)
+	if (rc == 0) {
+		pthread_mutex_lock(&w->lock);
+		w->st.prechecked = true;
+		pthread_mutex_unlock(&w->lock);
 		rc = barge_job_compile_rules(w->job, &w->rules, NULL, &err);
+	}
 	if (rc == 0)
 		rc = barge_db_connect(&w->job->source, BARGE_DB_SOURCE, w->base_dir, NULL, &src, &err);
 	if (rc == 0) {

@@ -79,6 +79,7 @@ struct barge_worker_status {
 	char *last_error_sql;      /* heap; the failing statement, secrets never included */
 	struct barge_position last_error_position;
 	bool running;              /* threads still alive */
+	bool prechecked;           /* the precheck passed, or was not asked for */
 };
 
 struct barge_worker_opts {
