@@ -305,3 +305,24 @@ long barge_gtid_pick_file(const struct barge_gtid_set *const *previous, size_t n
 			return (long)i;
 	return -1;
 }
+
+int barge_maria_gtid_next(const char **p, uint32_t *domain, uint32_t *server, uint64_t *seq)
+{
+	const char *q = *p;
+	unsigned long d, sv;
+	unsigned long long n;
+	int used = 0;
+
+	while (*q == ',' || *q == ' ')
+		q++;
+	if (!*q)
+		return 0;
+	if (!isdigit((unsigned char)*q) || sscanf(q, "%lu-%lu-%llu%n", &d, &sv, &n, &used) != 3 ||
+	    (q[used] != '\0' && q[used] != ',' && q[used] != ' '))
+		return -1;
+	*domain = (uint32_t)d;
+	*server = (uint32_t)sv;
+	*seq = n;
+	*p = q + used;
+	return 1;
+}

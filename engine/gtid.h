@@ -52,4 +52,11 @@ char *barge_gtid_set_text(const struct barge_gtid_set *s);
 long barge_gtid_pick_file(const struct barge_gtid_set *const *previous, size_t n,
 			  const struct barge_gtid_set *set);
 
+/*
+ * The next "domain-server-seq" of a MariaDB GTID position ("0-1-100,1-2-5"), after the commas
+ * and spaces before it.  Returns 1 and advances *p past it, 0 at the end of the text, -1 when
+ * what follows is not one.
+ */
+int barge_maria_gtid_next(const char **p, uint32_t *domain, uint32_t *server, uint64_t *seq);
+
 #endif

@@ -769,23 +769,16 @@ static void note_gtid(struct inc *in, const struct barge_event *ev)
 /* Parse a MariaDB GTID list ("0-1-100,1-2-5") into the domains the positions carry on. */
 static void domains_from_text(struct inc *in, const char *text)
 {
-	const char *p = text;
+	const char *p = text ? text : "";
+	uint32_t d, sv;
+	uint64_t q;
 
-	while (p && *p) {
-		unsigned long d, s;
-		unsigned long long q;
-		int used = 0;
-
-		if (sscanf(p, "%lu-%lu-%llu%n", &d, &s, &q, &used) != 3)
-			return;
+	while (barge_maria_gtid_next(&p, &d, &sv, &q) == 1) {
 		in->domains = barge_xrealloc(in->domains, (in->n_domains + 1) * sizeof *in->domains);
-		in->domains[in->n_domains].domain = (uint32_t)d;
-		in->domains[in->n_domains].server = (uint32_t)s;
+		in->domains[in->n_domains].domain = d;
+		in->domains[in->n_domains].server = sv;
 		in->domains[in->n_domains].seq = q;
 		in->n_domains++;
-		p += used;
-		while (*p == ',' || *p == ' ')
-			p++;
 	}
 }
 

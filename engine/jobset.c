@@ -632,23 +632,13 @@ static bool gtid_text_valid(const char *text)
 	struct barge_gtid_set *set = NULL;
 	struct barge_err err = {0};
 	const char *p = text;
-	bool maria = *p != '\0';
+	uint32_t d, sv;
+	uint64_t q;
+	int rc, n = 0;
 
-	while (maria && *p) {
-		unsigned long d, sv;
-		unsigned long long q;
-		int used = 0;
-
-		while (*p == ' ' || *p == ',')
-			p++;
-		if (!*p)
-			break;
-		maria = sscanf(p, "%lu-%lu-%llu%n", &d, &sv, &q, &used) == 3 && used > 0 &&
-			isdigit((unsigned char)*p);
-		p += used;
-		maria = maria && (*p == '\0' || *p == ',' || *p == ' ');
-	}
-	if (maria)
+	while ((rc = barge_maria_gtid_next(&p, &d, &sv, &q)) == 1)
+		n++;
+	if (rc == 0 && n > 0)
 		return true;
 	if (barge_gtid_set_parse(text, &set, &err) != 0)
 		return false;

@@ -199,4 +199,23 @@ TEST(previous_gtids_of_real_binlogs_parse)
 	barge_gtid_set_free(s);
 }
 
+TEST(mariadb_gtid_positions_are_read_one_domain_at_a_time)
+{
+	const char *p = "0-1-100, 1-2-5,";
+	uint32_t d = 0, sv = 0;
+	uint64_t q = 0;
+
+	ASSERT_EQ_INT(barge_maria_gtid_next(&p, &d, &sv, &q), 1);
+	ASSERT_TRUE(d == 0 && sv == 1 && q == 100);
+	ASSERT_EQ_INT(barge_maria_gtid_next(&p, &d, &sv, &q), 1);
+	ASSERT_TRUE(d == 1 && sv == 2 && q == 5);
+	ASSERT_EQ_INT(barge_maria_gtid_next(&p, &d, &sv, &q), 0);
+	p = "0-1-100x";
+	ASSERT_EQ_INT(barge_maria_gtid_next(&p, &d, &sv, &q), -1);
+	p = U1 ":1-5";
+	ASSERT_EQ_INT(barge_maria_gtid_next(&p, &d, &sv, &q), -1);
+	p = "-1-2-3";
+	ASSERT_EQ_INT(barge_maria_gtid_next(&p, &d, &sv, &q), -1);
+}
+
 TEST_MAIN()
