@@ -534,11 +534,6 @@ static int act(struct barge_controller *c, const struct barge_action *a, bool *d
 		}
 		if (rc == 0)
 			rc = save(c, &r, a->desired, err);
-		if (rc == 0 && r.stage == BARGE_STAGE_PAUSED) {
-			if (!run->job)
-				run->job = barge_job_dup(job);
-			note_stage(c, run, &r);
-		}
 		break;
 	}
 	case BARGE_ACTION_PAUSE:
@@ -548,11 +543,6 @@ static int act(struct barge_controller *c, const struct barge_action *a, bool *d
 			r.paused_from = r.stage;
 		r.stage = BARGE_STAGE_PAUSED;
 		rc = save(c, &r, a->desired, err);
-		if (rc == 0) {
-			if (!run->job)
-				run->job = barge_job_dup(job);
-			note_stage(c, run, &r);
-		}
 		break;
 	case BARGE_ACTION_UPDATE_LIVE:
 	case BARGE_ACTION_UPDATE_RESTART: {
@@ -620,6 +610,14 @@ static int act(struct barge_controller *c, const struct barge_action *a, bool *d
 		break;
 	default:
 		break;
+	}
+	/* a stage the action set itself (no worker reports it): a pause, or a restart of a job
+	 * whose file says paused */
+	if (rc == 0 && r.stage == BARGE_STAGE_PAUSED &&
+	    (a->kind == BARGE_ACTION_PAUSE || a->kind == BARGE_ACTION_RESTART)) {
+		if (!run->job)
+			run->job = barge_job_dup(job);
+		note_stage(c, run, &r);
 	}
 	barge_record_dispose(&r);
 	barge_job_free(owned);
