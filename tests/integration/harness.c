@@ -7,10 +7,13 @@
 #include "tests/integration/harness.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -622,4 +625,33 @@ const char *th_write_job(const char *name, const char *mode, const char *src_use
 		s->target.tgt_user, spec_extra);
 	fclose(f);
 	return path;
+}
+
+pid_t th_start_barge(const char *log, const char *const *env, const char *const *args)
+{
+	const char *bin = th_barge_bin();
+	pid_t parent = getpid(), pid = fork();
+
+	if (pid == 0) {
+		char *argv[32] = {(char *)bin};
+		size_t n = 1;
+		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+
+		/* never outlive the test, however it ends */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent || fd < 0)
+			_exit(127);
+		for (; env && *env; env++)
+			putenv((char *)*env);
+		for (; args && *args && n < 31; args++)
+			argv[n++] = (char *)*args;
+		argv[n] = NULL;
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	if (pid < 0)
+		TEST_FAILF("fork: %s", strerror(errno));
+	return pid;
 }

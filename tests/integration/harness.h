@@ -16,6 +16,7 @@
 
 #include <mysql.h>
 #include <stdbool.h>
+#include <sys/types.h>
 
 struct th_server {
 	char name[64];
@@ -94,5 +95,13 @@ const char *th_barge_bin(void);
  */
 int th_run(char **out, const char *const *env, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/*
+ * Start `barge ARGS...` (args NULL-terminated, after the executable) in the background with
+ * its stdout and stderr appended to log, env entries "K=V" (NULL-terminated, may be NULL) added
+ * to its environment.  It is killed with SIGKILL should the test process die first, so no barge
+ * outlives a failed case.  Returns its pid; fails the case when it cannot fork.
+ */
+pid_t th_start_barge(const char *log, const char *const *env, const char *const *args);
 
 #endif

@@ -22,7 +22,6 @@
  * case ends.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -31,7 +30,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -940,29 +938,11 @@ static pid_t start_barge(const char *path)
 {
 	const struct th_servers *s = th_servers();
 	static char e1[128], e2[128];
-	pid_t parent = getpid(), pid;
+	const char *args[] = {"run", "--progress", "1", path, NULL}, *env[] = {e1, e2, NULL};
 
 	snprintf(e1, sizeof e1, "BARGE_T_SRC=%s", s->source.src_password);
 	snprintf(e2, sizeof e2, "BARGE_T_TGT=%s", s->target.tgt_password);
-	pid = fork();
-	if (pid == 0) {
-		char *argv[] = {(char *)th_barge_bin(), "run", "--progress", "1", (char *)path, NULL};
-		int fd = open(barge_log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-
-		/* never outlive the test, however it ends */
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != parent)
-			_exit(127);
-		putenv(e1);
-		putenv(e2);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	if (pid < 0)
-		TEST_FAILF("fork: %s", strerror(errno));
-	return pid;
+	return th_start_barge(barge_log, env, args);
 }
 
 static void kill_barge(void)

@@ -7,12 +7,10 @@
  * on it (and `plan` against the files shows that drift), a live update reaches the running
  * worker, and the webhooks of every stage change arrive signed.
  */
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -115,21 +113,12 @@ TEST(plan_apply_run_pause_resume_delete_status)
 
 	/* the controller, following the store's desired state */
 	snprintf(log, sizeof log, "%s/ctl.log", th_tmpdir());
-	pid = fork();
-	if (pid == 0) {
+	{
 		char jobs[1100];
-		char *argv[] = {(char *)th_barge_bin(), "run", jobs, NULL};
+		const char *args[] = {"run", jobs, NULL}, *env[] = {e1, e2, NULL};
 
 		snprintf(jobs, sizeof jobs, "%s/jobs", th_tmpdir());
-		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-
-		prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive a failed test */
-		putenv(e1);
-		putenv(e2);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		execv(argv[0], argv);
-		_exit(127);
+		pid = th_start_barge(log, env, args);
 	}
 	wait_stage("Syncing");
 	snprintf(cmd, sizeof cmd, "plan '%s'", path);
@@ -202,26 +191,16 @@ TEST(plan_apply_run_pause_resume_delete_status)
 	mysql_close(t);
 }
 
+/* `barge run ARGS...` in the background with the passwords' variables. */
 static pid_t start_controller(const char *log, const char *const *args)
 {
-	pid_t pid = fork();
+	const char *argv[16] = {"run"}, *env[] = {e1, e2, NULL};
+	size_t k = 1;
 
-	if (pid == 0) {
-		char *argv[16] = {(char *)th_barge_bin(), "run"};
-		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600), k = 2;
-
-		for (size_t i = 0; args && args[i] && k < 15; i++)
-			argv[k++] = (char *)args[i];
-		argv[k] = NULL;
-		prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive a failed test */
-		putenv(e1);
-		putenv(e2);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	return pid;
+	for (size_t i = 0; args && args[i] && k < 15; i++)
+		argv[k++] = args[i];
+	argv[k] = NULL;
+	return th_start_barge(log, env, argv);
 }
 
 static void stop_controller(pid_t pid)

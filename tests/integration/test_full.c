@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -353,20 +352,11 @@ TEST(kill_9_at_any_moment_then_resume_ends_identical)
 	srand((unsigned)time(NULL));
 	/* kill at growing delays until a run gets to the end by itself */
 	for (int attempt = 0; attempt < 40 && !finished; attempt++) {
-		pid_t pid = fork();
+		const char *args[] = {"run", "--once", "--log-level", "warn", path, NULL};
+		const char *env[] = {e1, e2, NULL};
+		pid_t pid = th_start_barge("/dev/null", env, args);
 		int status = 0;
 
-		if (pid == 0) {
-			char *argv[] = {(char *)th_barge_bin(), "run", "--once", "--log-level",
-					"warn", (char *)path, NULL};
-			int devnull = open("/dev/null", O_WRONLY);
-
-			putenv(e1);
-			putenv(e2);
-			dup2(devnull, 2);
-			execv(argv[0], argv);
-			_exit(127);
-		}
 		usleep((useconds_t)(30000 + attempt * 15000 + rand() % 20000));
 		if (waitpid(pid, &status, WNOHANG) == pid) {
 			ASSERT_TRUE(WIFEXITED(status));

@@ -4,14 +4,12 @@
  * stream; shards merged by routes; filters; a duplicate key stops the job and a restart
  * replaces; a lost target is waited for; a purged binlog gets the seed's message.
  */
-#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -36,29 +34,16 @@ static pid_t start_barge(const char *path, const char *log, const char *const *e
 {
 	const struct th_servers *s = th_servers();
 	static char e1[128], e2[128];
-	pid_t pid;
+	const char *args[16] = {"run", "--progress", "1"}, *env[] = {e1, e2, NULL};
+	size_t n = 3;
 
 	snprintf(e1, sizeof e1, "BARGE_T_SRC=%s", s->source.src_password);
 	snprintf(e2, sizeof e2, "BARGE_T_TGT=%s", s->target.tgt_password);
-	pid = fork();
-	if (pid == 0) {
-		char *argv[16] = {(char *)th_barge_bin(), "run", "--progress", "1"};
-		size_t n = 4;
-		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-
-		for (; extra && *extra && n < 14; extra++)
-			argv[n++] = (char *)*extra;
-		argv[n++] = (char *)path;
-		argv[n] = NULL;
-		prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive a failed test */
-		putenv(e1);
-		putenv(e2);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	return pid;
+	for (; extra && *extra && n < 14; extra++)
+		args[n++] = *extra;
+	args[n++] = path;
+	args[n] = NULL;
+	return th_start_barge(log, env, args);
 }
 
 /* Wait up to 30 s for barge to end by itself (what: why it should); its exit status. */

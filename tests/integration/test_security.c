@@ -77,19 +77,9 @@ static char *slurp(const char *path)
  * output appended to log. */
 static pid_t start_barge(const char *path, const char *log)
 {
-	const char *bin = th_barge_bin();
-	pid_t pid = fork();
+	const char *args[] = {"run", "--progress", "1", path, NULL};
 
-	if (pid == 0) {
-		char *argv[] = {(char *)bin, "run", "--progress", "1", (char *)path, NULL};
-		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-
-		dup2(fd, 1);
-		dup2(fd, 2);
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	return pid;
+	return th_start_barge(log, NULL, args);
 }
 
 static int stop_barge(pid_t pid)

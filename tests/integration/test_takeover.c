@@ -3,12 +3,10 @@
  * of them (its lease holder); kill -9 that one, and another takes the job over once the lease
  * expires, resuming from the checkpoints with no change lost or doubled.
  */
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -28,23 +26,11 @@ static int barge(char **out, const char *fmt, const char *arg)
 
 static pid_t start_controller(const char *log)
 {
-	pid_t pid = fork();
+	const char *args[] = {"run", "--store", store_url, "--lease-ttl", "3s", "--log-level",
+			      "debug", NULL};
+	const char *env[] = {e_src, e_tgt, e_store, NULL};
 
-	if (pid == 0) {
-		char *argv[] = {(char *)th_barge_bin(), "run", "--store", store_url, "--lease-ttl",
-				"3s", "--log-level", "debug", NULL};
-		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-
-		prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive a failed test */
-		putenv(e_src);
-		putenv(e_tgt);
-		putenv(e_store);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	return pid;
+	return th_start_barge(log, env, args);
 }
 
 static bool file_has(const char *path, const char *needle)
