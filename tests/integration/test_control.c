@@ -242,13 +242,40 @@ static bool stage_posted(struct http_receiver *hr, const char *stage, const char
 	}
 }
 
+/* Wait up to 10 s for the controller's log to say needle. */
+static void wait_log(const char *log, const char *needle)
+{
+	for (int i = 0; i < 100; i++) {
+		char *text = test_read_file(log, NULL);
+		bool said = text && strstr(text, needle);
+
+		free(text);
+		if (said)
+			return;
+		usleep(100000);
+	}
+}
+
+/* Job ctl-store, its webhook signed, with these incremental settings (YAML flow map body). */
+static const char *store_job(struct http_receiver *hr, const char *incremental)
+{
+	char extra[600];
+
+	snprintf(extra, sizeof extra,
+		 "  objects: {allow: [{schema: ctl_store_db}]}\n"
+		 "  incremental: {%s}\n"
+		 "  notify: [{url: \"http://127.0.0.1:%u/hook\", secret: \"${env:BARGE_T_HOOK}\"}]\n",
+		 incremental, http_receiver_port(hr));
+	return th_write_job("ctl-store", "all", NULL, extra);
+}
+
 TEST(the_store_alone_runs_cli_pause_resume_live_update_and_signed_webhooks)
 {
 	const struct th_servers *s = th_servers();
 	static const int ok[] = {200};
 	struct http_receiver *hr = http_receiver_start(ok, 1);
 	const char *secret = "hook-secret-5b0c";
-	char extra[600], cmd[1400], log[1100], path[1100], *out = NULL;
+	char cmd[1400], log[1100], path[1100], *out = NULL;
 	const char *const no_paths[] = {"--log-level", "debug", NULL};
 	MYSQL *c, *t;
 	pid_t pid;
@@ -260,12 +287,7 @@ TEST(the_store_alone_runs_cli_pause_resume_live_update_and_signed_webhooks)
 	c = th_connect(&s->source, "ctl_store_db");
 	th_exec(c, "CREATE TABLE a (id INT PRIMARY KEY)");
 	th_exec(c, "INSERT INTO a VALUES (1)");
-	snprintf(extra, sizeof extra,
-		 "  objects: {allow: [{schema: ctl_store_db}]}\n"
-		 "  incremental: {workers: 2}\n"
-		 "  notify: [{url: \"http://127.0.0.1:%u/hook\", secret: \"${env:BARGE_T_HOOK}\"}]\n",
-		 http_receiver_port(hr));
-	snprintf(path, sizeof path, "%s", th_write_job("ctl-store", "all", NULL, extra));
+	snprintf(path, sizeof path, "%s", store_job(hr, "workers: 2"));
 	job_file("running"); /* sets the passwords' variables */
 	snprintf(cmd, sizeof cmd, "apply '%s'", path);
 	ASSERT_EQ_INT(barge(&out, cmd), 0);
@@ -295,12 +317,7 @@ TEST(the_store_alone_runs_cli_pause_resume_live_update_and_signed_webhooks)
 	wait_count(t, "ctl_store_db.a", 3);
 
 	/* a live field: more apply threads, taken by the running job without a restart */
-	snprintf(extra, sizeof extra,
-		 "  objects: {allow: [{schema: ctl_store_db}]}\n"
-		 "  incremental: {workers: 3}\n"
-		 "  notify: [{url: \"http://127.0.0.1:%u/hook\", secret: \"${env:BARGE_T_HOOK}\"}]\n",
-		 http_receiver_port(hr));
-	th_write_job("ctl-store", "all", NULL, extra);
+	store_job(hr, "workers: 3");
 	snprintf(cmd, sizeof cmd, "plan '%s'", path);
 	ASSERT_EQ_INT(barge(&out, cmd), 2);
 	ASSERT_CONTAINS(out, "incremental.workers 2 → 3: applied live");
@@ -308,17 +325,7 @@ TEST(the_store_alone_runs_cli_pause_resume_live_update_and_signed_webhooks)
 	snprintf(cmd, sizeof cmd, "apply '%s'", path);
 	ASSERT_EQ_INT(barge(&out, cmd), 0);
 	free(out);
-	for (int i = 0; i < 100; i++) { /* until the controller has acted on it */
-		char *text = NULL;
-		bool acted;
-
-		th_run(&text, NULL, "cat '%s'", log);
-		acted = strstr(text, "with 3 workers") != NULL;
-		free(text);
-		if (acted)
-			break;
-		usleep(100000);
-	}
+	wait_log(log, "with 3 workers"); /* until the controller has acted on it */
 	th_exec(c, "INSERT INTO a VALUES (4), (5), (6)");
 	wait_count(t, "ctl_store_db.a", 6);
 	for (int i = 0; i < 300 && th_query_int(t, "SELECT COUNT(*) FROM barge_meta.positions "
@@ -333,12 +340,7 @@ TEST(the_store_alone_runs_cli_pause_resume_live_update_and_signed_webhooks)
 					"ctl_store_db", "a"), 6);
 
 	/* a field that needs a restart: the worker is restarted with it, and nothing is lost */
-	snprintf(extra, sizeof extra,
-		 "  objects: {allow: [{schema: ctl_store_db}]}\n"
-		 "  incremental: {workers: 3, safeMode: always}\n"
-		 "  notify: [{url: \"http://127.0.0.1:%u/hook\", secret: \"${env:BARGE_T_HOOK}\"}]\n",
-		 http_receiver_port(hr));
-	th_write_job("ctl-store", "all", NULL, extra);
+	store_job(hr, "workers: 3, safeMode: always");
 	snprintf(cmd, sizeof cmd, "plan '%s'", path);
 	ASSERT_EQ_INT(barge(&out, cmd), 2);
 	ASSERT_CONTAINS(out, "incremental.safeMode auto → always: needs restart");
@@ -346,17 +348,7 @@ TEST(the_store_alone_runs_cli_pause_resume_live_update_and_signed_webhooks)
 	snprintf(cmd, sizeof cmd, "apply '%s'", path);
 	ASSERT_EQ_INT(barge(&out, cmd), 0);
 	free(out);
-	for (int i = 0; i < 100; i++) {
-		char *text = NULL;
-		bool acted;
-
-		th_run(&text, NULL, "cat '%s'", log);
-		acted = strstr(text, "restarting its worker for the new spec") != NULL;
-		free(text);
-		if (acted)
-			break;
-		usleep(100000);
-	}
+	wait_log(log, "restarting its worker for the new spec");
 	wait_stage("Syncing");
 	th_exec(c, "INSERT INTO a VALUES (7)");
 	th_exec(c, "UPDATE a SET id = 8 WHERE id = 1");
