@@ -290,6 +290,12 @@ static bool same_value(const struct barge_value *a, const struct barge_value *b)
 	}
 }
 
+/* A column the before image has and the change left as it was. */
+static bool unchanged(const struct barge_value *before, const struct barge_value *after)
+{
+	return before->kind != BARGE_V_ABSENT && same_value(before, after);
+}
+
 static bool key_changed(const struct barge_apply_table *t, const struct barge_value *before,
 			const struct barge_value *after)
 {
@@ -359,13 +365,11 @@ int barge_apply_sql(struct barge_buf *sql, const struct barge_apply_table *t,
 			 * them when none differs */
 			for (size_t i = 0; i < t->ncols; i++)
 				if (!t->cols[i].generated && after[i].kind != BARGE_V_ABSENT &&
-				    !(before[i].kind != BARGE_V_ABSENT && same_value(&before[i], &after[i])))
+				    !unchanged(&before[i], &after[i]))
 					any = true;
 			for (size_t i = 0; i < t->ncols && rc == 0; i++) {
-				if (t->cols[i].generated || after[i].kind == BARGE_V_ABSENT)
-					continue;
-				if (any && before[i].kind != BARGE_V_ABSENT &&
-				    same_value(&before[i], &after[i]))
+				if (t->cols[i].generated || after[i].kind == BARGE_V_ABSENT ||
+				    (any && unchanged(&before[i], &after[i])))
 					continue;
 				if (!first)
 					barge_buf_puts(sql, ", ");
