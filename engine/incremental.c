@@ -318,14 +318,32 @@ static void statement_text(const struct stmts *b, size_t idx, char *out, size_t 
 	snprintf(out, n, "%.*s", (int)len, b->sql.data + from);
 }
 
-/* Build the target transaction for items[0..k). */
-static void build_batch(struct apply_worker *aw, struct item **items, size_t k, struct stmts *b)
+/* A target transaction's first statement. */
+static void batch_open(struct stmts *b)
 {
-	struct inc *in = aw->inc;
-
 	stmts_reset(b);
 	barge_buf_puts(&b->sql, "START TRANSACTION;");
 	stmts_end(b, b->sql.len);
+}
+
+/* Its end: the worker's position (when end is not NULL) and the commit. */
+static void batch_close(struct apply_worker *aw, struct stmts *b, const struct barge_position *end)
+{
+	struct inc *in = aw->inc;
+
+	if (end) {
+		barge_ckpt_position_sql(&b->sql, aw->tgt, in->meta, in->job->name, aw->id, end);
+		barge_buf_putc(&b->sql, ';');
+		stmts_end(b, b->sql.len);
+	}
+	barge_buf_puts(&b->sql, "COMMIT");
+	stmts_end(b, b->sql.len);
+}
+
+/* Build the target transaction for items[0..k). */
+static void build_batch(struct apply_worker *aw, struct item **items, size_t k, struct stmts *b)
+{
+	batch_open(b);
 	for (size_t i = 0; i < k; i++) {
 		size_t from = b->sql.len;
 
@@ -336,12 +354,7 @@ static void build_batch(struct apply_worker *aw, struct item **items, size_t k, 
 		for (size_t s = 0; s < items[i]->nstmt; s++)
 			stmts_end(b, from + items[i]->ends[s]);
 	}
-	barge_ckpt_position_sql(&b->sql, aw->tgt, in->meta, in->job->name, aw->id,
-				&items[k - 1]->end);
-	barge_buf_putc(&b->sql, ';');
-	stmts_end(b, b->sql.len);
-	barge_buf_puts(&b->sql, "COMMIT");
-	stmts_end(b, b->sql.len);
+	batch_close(aw, b, &items[k - 1]->end);
 }
 
 /* Which item a statement index belongs to (for the error's position). */
@@ -389,21 +402,12 @@ static int apply_split(struct apply_worker *aw, const struct item *it, size_t *f
 	while (rc == 0 && from < it->nstmt) {
 		size_t to = from + part < it->nstmt ? from + part : it->nstmt, base;
 
-		stmts_reset(&b);
-		barge_buf_puts(&b.sql, "START TRANSACTION;");
-		stmts_end(&b, b.sql.len);
+		batch_open(&b);
 		base = from ? it->ends[from - 1] : 0;
 		barge_buf_append(&b.sql, it->sql + base, it->ends[to - 1] - base);
 		for (size_t s = from; s < to; s++)
 			stmts_end(&b, it->ends[s] - base + (b.sql.len - (it->ends[to - 1] - base)));
-		if (to == it->nstmt) {
-			barge_ckpt_position_sql(&b.sql, aw->tgt, in->meta, in->job->name, aw->id,
-						&it->end);
-			barge_buf_putc(&b.sql, ';');
-			stmts_end(&b, b.sql.len);
-		}
-		barge_buf_puts(&b.sql, "COMMIT");
-		stmts_end(&b, b.sql.len);
+		batch_close(aw, &b, to == it->nstmt ? &it->end : NULL);
 		rc = run_batch(aw, &b, failed_stmt, err);
 		if (rc == BARGE_ETGT_TXN_TOO_LARGE && to - from > 1) {
 			part = (to - from + 1) / 2;
