@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -654,4 +655,17 @@ pid_t th_start_barge(const char *log, const char *const *env, const char *const 
 	if (pid < 0)
 		TEST_FAILF("fork: %s", strerror(errno));
 	return pid;
+}
+
+json_t *th_check_item(json_t *doc, const char *id)
+{
+	json_t *items = json_object_get(json_array_get(json_object_get(doc, "jobs"), 0), "items");
+	size_t i;
+	json_t *it;
+
+	json_array_foreach(items, i, it)
+		if (strcmp(json_string_value(json_object_get(it, "id")), id) == 0)
+			return it;
+	TEST_FAILF("no item %s in the output", id);
+	return NULL;
 }

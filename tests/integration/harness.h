@@ -104,4 +104,7 @@ int th_run(char **out, const char *const *env, const char *fmt, ...)
  */
 pid_t th_start_barge(const char *log, const char *const *env, const char *const *args);
 
+/* Item id of the first job in `barge check --json` output doc; fails the case when absent. */
+struct json_t *th_check_item(struct json_t *doc, const char *id);
+
 #endif

@@ -80,33 +80,19 @@ static int check_json(const char *path, struct endpoint_opt src, struct endpoint
 	return rc;
 }
 
-/* The item id of the first job. */
-static json_t *item(json_t *doc, const char *id)
-{
-	json_t *items = json_object_get(json_array_get(json_object_get(doc, "jobs"), 0), "items");
-	size_t i;
-	json_t *it;
-
-	json_array_foreach(items, i, it)
-		if (strcmp(json_string_value(json_object_get(it, "id")), id) == 0)
-			return it;
-	TEST_FAILF("no item %s in the output", id);
-	return NULL;
-}
-
 static const char *state(json_t *doc, const char *id)
 {
-	return json_string_value(json_object_get(item(doc, id), "state"));
+	return json_string_value(json_object_get(th_check_item(doc, id), "state"));
 }
 
 static const char *message(json_t *doc, const char *id)
 {
-	return json_string_value(json_object_get(item(doc, id), "message"));
+	return json_string_value(json_object_get(th_check_item(doc, id), "message"));
 }
 
 static const char *instruction(json_t *doc, const char *id)
 {
-	const char *s = json_string_value(json_object_get(item(doc, id), "instruction"));
+	const char *s = json_string_value(json_object_get(th_check_item(doc, id), "instruction"));
 
 	return s ? s : "";
 }

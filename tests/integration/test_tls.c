@@ -167,18 +167,6 @@ struct check {
 	const char *src_state, *src_msg, *tgt_state, *tgt_msg; /* the two connect items */
 };
 
-static json_t *item(json_t *doc, const char *id)
-{
-	json_t *items = json_object_get(json_array_get(json_object_get(doc, "jobs"), 0), "items");
-	size_t i;
-	json_t *it;
-
-	json_array_foreach(items, i, it)
-		if (strcmp(json_string_value(json_object_get(it, "id")), id) == 0)
-			return it;
-	TEST_FAILF("no item %s in the output", id);
-	return NULL;
-}
 
 /* Run `barge check --json` on a job whose source logs in as src_user. */
 static void run_check(const char *path, const char *src_user, struct check *r)
@@ -192,10 +180,10 @@ static void run_check(const char *path, const char *src_user, struct check *r)
 	if (!r->doc)
 		TEST_FAILF("barge check exited %d with output that is not JSON (%s):\n%s", r->status,
 			   jerr.text, r->raw);
-	r->src_state = json_string_value(json_object_get(item(r->doc, "source-connect"), "state"));
-	r->src_msg = json_string_value(json_object_get(item(r->doc, "source-connect"), "message"));
-	r->tgt_state = json_string_value(json_object_get(item(r->doc, "target-connect"), "state"));
-	r->tgt_msg = json_string_value(json_object_get(item(r->doc, "target-connect"), "message"));
+	r->src_state = json_string_value(json_object_get(th_check_item(r->doc, "source-connect"), "state"));
+	r->src_msg = json_string_value(json_object_get(th_check_item(r->doc, "source-connect"), "message"));
+	r->tgt_state = json_string_value(json_object_get(th_check_item(r->doc, "target-connect"), "state"));
+	r->tgt_msg = json_string_value(json_object_get(th_check_item(r->doc, "target-connect"), "message"));
 	/* whatever happened, no password reaches the output */
 	ASSERT_NOT_CONTAINS(r->raw, SSL_PASSWORD);
 	ASSERT_NOT_CONTAINS(r->raw, X509_PASSWORD);
