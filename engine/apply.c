@@ -231,9 +231,18 @@ static int where_clause(struct barge_buf *q, const struct barge_apply_table *t,
 	return rc;
 }
 
-static int insert_sql(struct barge_buf *q, const struct barge_apply_table *t,
-		      const struct barge_tablemap *map, bool replace, const struct barge_value *row)
+static void no_shape(struct barge_apply_shape *shape)
 {
+	if (shape)
+		shape->head = shape->tail = 0;
+}
+
+/* `INSERT INTO t (cols) VALUES ` `(values)` `;` */
+static int insert_sql(struct barge_buf *q, const struct barge_apply_table *t,
+		      const struct barge_tablemap *map, bool replace, const struct barge_value *row,
+		      struct barge_apply_shape *shape)
+{
+	size_t start = q->len;
 	bool first = true;
 	int rc = 0;
 
@@ -248,7 +257,12 @@ static int insert_sql(struct barge_buf *q, const struct barge_apply_table *t,
 		first = false;
 		barge_buf_append_ident(q, t->cols[i].name);
 	}
-	barge_buf_puts(q, ") VALUES (");
+	barge_buf_puts(q, ") VALUES ");
+	if (shape) {
+		shape->head = (uint32_t)(q->len - start);
+		shape->tail = 1;
+	}
+	barge_buf_putc(q, '(');
 	first = true;
 	for (size_t i = 0; i < t->ncols && rc == 0; i++) {
 		if (t->cols[i].generated || row[i].kind == BARGE_V_ABSENT)
@@ -258,6 +272,50 @@ static int insert_sql(struct barge_buf *q, const struct barge_apply_table *t,
 		first = false;
 		rc = value_sql(q, t, map, i, &row[i]);
 	}
+	barge_buf_puts(q, ");");
+	return rc;
+}
+
+/*
+ * A DELETE by key, `DELETE FROM t WHERE k IN (` `v` `);` or, over several columns,
+ * `... WHERE (k1, k2) IN (` `(v1, v2)` `);`; a keyless table's by every column, one row.
+ */
+static int delete_sql(struct barge_buf *q, const struct barge_apply_table *t,
+		      const struct barge_tablemap *map, const struct barge_value *row,
+		      struct barge_apply_shape *shape)
+{
+	size_t start = q->len;
+	bool many = t->n_key > 1;
+	int rc = 0;
+
+	barge_buf_puts(q, "DELETE FROM ");
+	table_name(q, t);
+	if (!t->n_key) {
+		no_shape(shape);
+		rc = where_clause(q, t, map, row);
+		barge_buf_putc(q, ';');
+		return rc;
+	}
+	barge_buf_puts(q, many ? " WHERE (" : " WHERE ");
+	for (size_t k = 0; k < t->n_key; k++) {
+		if (k)
+			barge_buf_puts(q, ", ");
+		barge_buf_append_ident(q, t->cols[t->key[k]].name);
+	}
+	barge_buf_puts(q, many ? ") IN (" : " IN (");
+	if (shape) {
+		shape->head = (uint32_t)(q->len - start);
+		shape->tail = 2;
+	}
+	if (many)
+		barge_buf_putc(q, '(');
+	for (size_t k = 0; k < t->n_key && rc == 0; k++) {
+		if (k)
+			barge_buf_puts(q, ", ");
+		rc = value_sql(q, t, map, t->key[k], &row[t->key[k]]);
+	}
+	if (many)
+		barge_buf_putc(q, ')');
 	barge_buf_puts(q, ");");
 	return rc;
 }
@@ -317,7 +375,7 @@ static bool full_image(const struct barge_apply_table *t, const struct barge_val
 int barge_apply_sql(struct barge_buf *sql, const struct barge_apply_table *t,
 		    const struct barge_tablemap *map, char kind, bool safe,
 		    const struct barge_value *before, const struct barge_value *after,
-		    size_t *split, struct barge_err *err)
+		    size_t *split, struct barge_apply_shape shapes[2], struct barge_err *err)
 {
 	size_t start = sql->len, second = 0;
 	int rc = 0;
@@ -333,27 +391,23 @@ int barge_apply_sql(struct barge_buf *sql, const struct barge_apply_table *t,
 		safe = false;
 	switch (kind) {
 	case 'i':
-		rc = insert_sql(sql, t, map, safe, after);
+		rc = insert_sql(sql, t, map, safe, after, shapes);
 		break;
 	case 'd':
-		barge_buf_puts(sql, "DELETE FROM ");
-		table_name(sql, t);
-		rc = where_clause(sql, t, map, before);
-		barge_buf_putc(sql, ';');
+		rc = delete_sql(sql, t, map, before, shapes);
 		break;
 	case 'u':
 		if (safe && t->n_key) {
 			if (key_changed(t, before, after)) {
-				barge_buf_puts(sql, "DELETE FROM ");
-				table_name(sql, t);
-				rc = where_clause(sql, t, map, before);
-				barge_buf_putc(sql, ';');
+				rc = delete_sql(sql, t, map, before, shapes);
 				second = sql->len;
 			}
 			if (rc == 0)
-				rc = insert_sql(sql, t, map, true, after);
+				rc = insert_sql(sql, t, map, true, after,
+						shapes ? &shapes[second ? 1 : 0] : NULL);
 			break;
 		}
+		no_shape(shapes);
 		barge_buf_puts(sql, "UPDATE ");
 		table_name(sql, t);
 		barge_buf_puts(sql, " SET ");

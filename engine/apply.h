@@ -14,7 +14,9 @@
  *                                                 changed); REPLACE INTO t VALUES (new row)
  *   delete    DELETE FROM t WHERE key             the same
  * Tables without a key match on every column with <=> and LIMIT 1.  Generated columns are never
- * written.
+ * written.  A DELETE by key is written `DELETE FROM t WHERE key IN (value)` (a key of several
+ * columns: `(k1, k2) IN ((v1, v2))`), so that it has the same shape as an INSERT: a head, one
+ * tuple and a tail, which engine/merge.c can join with others of the same head.
  */
 #ifndef BARGE_ENGINE_APPLY_H
 #define BARGE_ENGINE_APPLY_H
@@ -54,16 +56,28 @@ int barge_apply_table_load(struct barge_db *tgt, const char *schema, const char 
 void barge_apply_table_free(struct barge_apply_table *t);
 
 /*
+ * A statement that is `head tuple tail`: statements whose heads are the same bytes can be
+ * written as one, `head tuple1, tuple2, ... tail` (a multi-row INSERT or REPLACE, a DELETE of
+ * several keys).  head 0: the statement cannot be joined with others (an UPDATE, a keyless
+ * table's DELETE).  Lengths in bytes from the statement's start and back from its end.
+ */
+struct barge_apply_shape {
+	uint32_t head;
+	uint32_t tail;
+};
+
+/*
  * Append the statement(s) for one row change, each followed by ";".  kind 'i', 'u' or 'd';
  * map is the event's table map (its signedness wins over the target's when present).  *split
  * (may be NULL) is where a second statement starts in sql, or 0 when there is one (only a
- * safe-mode update that changes the key writes two).
+ * safe-mode update that changes the key writes two).  shapes (may be NULL) gets each
+ * statement's shape, in order.
  * BARGE_EDDL when the row images do not have the table's columns (the schemas diverged).
  */
 int barge_apply_sql(struct barge_buf *sql, const struct barge_apply_table *t,
 		    const struct barge_tablemap *map, char kind, bool safe,
 		    const struct barge_value *before, const struct barge_value *after,
-		    size_t *split, struct barge_err *err);
+		    size_t *split, struct barge_apply_shape shapes[2], struct barge_err *err);
 
 /*
  * Hashes identifying the rows a change touches (its key and unique keys, old and new values),

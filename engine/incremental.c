@@ -41,6 +41,7 @@
 #include "engine/ddl.h"
 #include "engine/gtid.h"
 #include "engine/log.h"
+#include "engine/merge.h"
 #include "engine/rowimage.h"
 #include "engine/snapshot.h"
 #include "rules/rules.h"
@@ -55,24 +56,34 @@
 
 /* ---- statements of one transaction (or batch) ---- */
 
+/* What joining a row's statement with others needs (engine/merge.h): its shape and the range
+ * of its row's keys in the transaction's keys. */
+struct stmt_meta {
+	struct barge_apply_shape shape;
+	uint32_t key_from, key_to;
+};
+
 struct stmts {
 	struct barge_buf sql;
 	size_t *ends;          /* where each statement ends in sql */
+	struct stmt_meta *meta;
 	size_t n, cap;
+	bool joined;           /* a batch: some statements were joined into one */
 };
 
 static void stmts_init(struct stmts *s)
 {
+	memset(s, 0, sizeof *s);
 	barge_buf_init(&s->sql, BARGE_BUF_NOCAP);
-	s->ends = NULL;
-	s->n = s->cap = 0;
 }
 
 static void stmts_dispose(struct stmts *s)
 {
 	barge_buf_dispose(&s->sql);
 	free(s->ends);
+	free(s->meta);
 	s->ends = NULL;
+	s->meta = NULL;
 	s->n = s->cap = 0;
 }
 
@@ -80,16 +91,31 @@ static void stmts_reset(struct stmts *s)
 {
 	barge_buf_truncate(&s->sql, 0);
 	s->n = 0;
+	s->joined = false;
+}
+
+/* A row's statement that ends at offset end of s->sql. */
+static void stmts_end_row(struct stmts *s, size_t end, struct barge_apply_shape shape,
+			  size_t key_from, size_t key_to)
+{
+	if (s->n == s->cap) {
+		s->cap = s->cap ? s->cap * 2 : 16;
+		s->ends = barge_xrealloc(s->ends, s->cap * sizeof *s->ends);
+		s->meta = barge_xrealloc(s->meta, s->cap * sizeof *s->meta);
+	}
+	s->meta[s->n] = (struct stmt_meta){shape, (uint32_t)key_from, (uint32_t)key_to};
+	s->ends[s->n++] = end;
 }
 
 /* The statement that ends at offset end of s->sql. */
 static void stmts_end(struct stmts *s, size_t end)
 {
-	if (s->n == s->cap) {
-		s->cap = s->cap ? s->cap * 2 : 16;
-		s->ends = barge_xrealloc(s->ends, s->cap * sizeof *s->ends);
-	}
-	s->ends[s->n++] = end;
+	stmts_end_row(s, end, (struct barge_apply_shape){0, 0}, 0, 0);
+}
+
+static void stmts_end_cb(void *arg, size_t end)
+{
+	stmts_end(arg, end);
 }
 
 /* ---- work items ---- */
@@ -102,7 +128,9 @@ struct item {
 	char *sql;
 	size_t len;
 	size_t *ends;
+	struct stmt_meta *meta;
 	size_t nstmt;
+	uint64_t *keys;              /* its rows' keys (stmt_meta ranges index them) */
 	uint64_t seq;
 	uint32_t rows;
 	uint32_t ts;                 /* the source's commit time (for lag) */
@@ -116,6 +144,8 @@ static void item_free(struct item *it)
 	barge_position_dispose(&it->end);
 	free(it->sql);
 	free(it->ends);
+	free(it->meta);
+	free(it->keys);
 	free(it);
 }
 
@@ -128,6 +158,9 @@ struct apply_worker {
 	bool started;
 	pthread_cond_t wake;  /* items queued for it, or the run ends */
 	struct barge_db *tgt;
+	struct barge_merger merger;
+	struct barge_merge_stmt *mstmts;
+	size_t cap_mstmts;
 	/* guarded by inc->mu */
 	struct item *head, *tail;
 	size_t queued;
@@ -340,10 +373,42 @@ static void batch_close(struct apply_worker *aw, struct stmts *b, const struct b
 	stmts_end(b, b->sql.len);
 }
 
-/* Build the target transaction for items[0..k). */
-static void build_batch(struct apply_worker *aw, struct item **items, size_t k, struct stmts *b)
+/*
+ * Build the target transaction for items[0..k): their statements joined into multi-row ones
+ * (engine/merge.h) when join is true, else one for one (which is what tells a failing
+ * statement's transaction).
+ */
+static void build_batch(struct apply_worker *aw, struct item **items, size_t k, struct stmts *b,
+			bool join)
 {
 	batch_open(b);
+	if (join) {
+		size_t n = 0, written;
+
+		for (size_t i = 0; i < k; i++) {
+			const struct item *it = items[i];
+
+			if (it->mark)
+				continue;
+			if (n + it->nstmt > aw->cap_mstmts) {
+				aw->cap_mstmts = (n + it->nstmt) * 2;
+				aw->mstmts = barge_xrealloc(aw->mstmts,
+							    aw->cap_mstmts * sizeof *aw->mstmts);
+			}
+			for (size_t s = 0; s < it->nstmt; s++) {
+				size_t from = s ? it->ends[s - 1] : 0;
+
+				aw->mstmts[n++] = (struct barge_merge_stmt){
+					it->sql + from, it->ends[s] - from, it->meta[s].shape,
+					it->keys + it->meta[s].key_from,
+					it->meta[s].key_to - it->meta[s].key_from};
+			}
+		}
+		written = barge_merge(&aw->merger, aw->mstmts, n, &b->sql, stmts_end_cb, b);
+		b->joined = written < n;
+		batch_close(aw, b, &items[k - 1]->end);
+		return;
+	}
 	for (size_t i = 0; i < k; i++) {
 		size_t from = b->sql.len;
 
@@ -444,7 +509,7 @@ static void *worker_main(void *arg)
 		struct barge_err err = {0};
 		size_t failed_stmt = 0;
 		int rc = 0, attempt = 0;
-		bool split_failed = false;
+		bool split_failed = false, plain = false;
 
 		while (!aw->head && !in->quit && !in->failed)
 			pthread_cond_wait(&aw->wake, &in->mu);
@@ -477,12 +542,13 @@ static void *worker_main(void *arg)
 		for (size_t at = 0; at < k;) {
 			size_t n = limit - at;
 
-			build_batch(aw, items + at, n, &b);
+			build_batch(aw, items + at, n, &b, !plain);
 			rc = run_batch(aw, &b, &failed_stmt, &err);
 			if (rc == 0) {
 				at += n;
 				limit = k;
 				attempt = 0;
+				plain = false;
 				continue;
 			}
 			if (rc == BARGE_ETGT_TXN_TOO_LARGE && n > 1) {
@@ -497,6 +563,7 @@ static void *worker_main(void *arg)
 				if (rc == 0) {
 					at += 1;
 					limit = k;
+					plain = false;
 					continue;
 				}
 				/* parts may be committed: never retried here, but resumed from the
@@ -509,6 +576,13 @@ static void *worker_main(void *arg)
 					  "worker %u: %s; retrying (%d of %d)", aw->id, err.msg, attempt,
 					  WORKER_RETRIES);
 				usleep(100000u << attempt);
+				barge_err_clear(&err);
+				continue;
+			}
+			if (!split_failed && b.joined && !plain) {
+				/* once more one statement per row change, so that the error names the
+				 * statement and the transaction it comes from */
+				plain = true;
 				barge_err_clear(&err);
 				continue;
 			}
@@ -909,23 +983,26 @@ static int on_rows(struct inc *in, const struct barge_event *ev, struct barge_er
 		return rc;
 	for (;;) {
 		uint64_t keys[MAX_ROW_KEYS];
-		size_t nk, split = 0;
+		struct barge_apply_shape shapes[2];
+		size_t nk, split = 0, key_from;
 
 		rc = barge_rows_next(&it, in->before, in->after, err);
 		if (rc <= 0)
 			break;
 		rc = barge_apply_sql(&in->txn.sql, t->at, it.map, kind, safe, in->before, in->after,
-				     &split, err);
+				     &split, shapes, err);
 		if (rc) {
 			barge_err_wrap(err, "%s:%llu", in->file, (unsigned long long)ev->offset);
 			return rc;
 		}
-		if (split)
-			stmts_end(&in->txn, split);
-		stmts_end(&in->txn, in->txn.sql.len);
 		nk = barge_apply_keys(t->at, kind, in->before, in->after, keys, MAX_ROW_KEYS);
+		key_from = in->n_txn_keys;
 		for (size_t k = 0; k < nk; k++)
 			txn_key(in, keys[k]);
+		if (split)
+			stmts_end_row(&in->txn, split, shapes[0], key_from, in->n_txn_keys);
+		stmts_end_row(&in->txn, in->txn.sql.len, shapes[split ? 1 : 0], key_from,
+			      in->n_txn_keys);
 		in->txn_rows++;
 	}
 	return rc < 0 ? rc : 0;
@@ -983,7 +1060,11 @@ static int txn_end(struct inc *in, const struct barge_event *ev, struct barge_er
 	it->len = in->txn.sql.len;
 	it->ends = barge_xcalloc(in->txn.n + 1, sizeof *it->ends);
 	memcpy(it->ends, in->txn.ends, in->txn.n * sizeof *it->ends);
+	it->meta = barge_xcalloc(in->txn.n + 1, sizeof *it->meta);
+	memcpy(it->meta, in->txn.meta, in->txn.n * sizeof *it->meta);
 	it->nstmt = in->txn.n;
+	it->keys = barge_xcalloc(in->n_txn_keys + 1, sizeof *it->keys);
+	memcpy(it->keys, in->txn_keys, in->n_txn_keys * sizeof *it->keys);
 	it->rows = in->txn_rows;
 	it->ts = ev->timestamp;
 	rc = enqueue(in, w, it);
@@ -1681,6 +1762,8 @@ static void inc_dispose(struct inc *in)
 			item_free(it);
 		}
 		barge_db_close(aw->tgt);
+		barge_merger_dispose(&aw->merger);
+		free(aw->mstmts);
 		barge_position_dispose(&aw->done);
 		barge_position_dispose(&aw->skip_before);
 		pthread_cond_destroy(&aw->wake);

@@ -26,6 +26,8 @@
 #   bench/incremental/run.sh [TABLES] [ROWS] [SECONDS] [LIVE_SECONDS] [LIVE_RATE]
 #
 # BENCH_WORKERS=N sets barge's incremental.workers (default 8).
+# BENCH_PERF=DIR records `perf record -g` of barge and of its target's mariadbd during barge's
+# catch-up into DIR/barge.perf and DIR/target.perf (perf must be installed).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 tables=${1:-4} rows=${2:-100000} seconds=${3:-60} live_seconds=${4:-30} live_rate=${5:-1000}
@@ -163,6 +165,14 @@ stop_barge() {
 tcpu0=$(cpu "$(mariadbd_pid target)")
 t0=$(now)
 start_barge barge
+perf_pids=()
+if [ -n "${BENCH_PERF:-}" ]; then
+	mkdir -p "$BENCH_PERF"
+	perf record -q -g -F 499 -p "$barge_pid" -o "$BENCH_PERF/barge.perf" >/dev/null 2>&1 &
+	perf_pids+=($!)
+	perf record -q -g -F 499 -p "$(mariadbd_pid target)" -o "$BENCH_PERF/target.perf" >/dev/null 2>&1 &
+	perf_pids+=($!)
+fi
 while :; do
 	kill -0 "$barge_pid" 2>/dev/null || { cat "$work/barge.log" >&2; echo "barge ended early" >&2; exit 1; }
 	b=$(behind "$end_file" "$end_pos")
@@ -171,6 +181,7 @@ while :; do
 	sleep 0.1
 done
 t1=$(now)
+for p in "${perf_pids[@]}"; do kill -INT "$p"; wait "$p" || true; done
 startup=$(awk "BEGIN{print ${ts:-$t1} - $t0}")
 record barge "$(awk "BEGIN{print $t1 - $t0}")" "$(cpu "$barge_pid")" \
 	"$(awk "BEGIN{print $(cpu "$(mariadbd_pid target)") - $tcpu0}")"

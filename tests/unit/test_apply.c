@@ -53,7 +53,7 @@ static char *render(bool keyed, char kind, bool safe, const struct barge_value *
 	struct barge_err err = {0};
 
 	barge_buf_init(&sql, BARGE_BUF_NOCAP);
-	ASSERT_OK(barge_apply_sql(&sql, &t, NULL, kind, safe, before, after, NULL, &err));
+	ASSERT_OK(barge_apply_sql(&sql, &t, NULL, kind, safe, before, after, NULL, NULL, &err));
 	return barge_buf_detach(&sql);
 }
 
@@ -110,7 +110,7 @@ TEST(safe_mode_writes_whole_rows)
 	free(sql);
 	row(a, 8, "x", 2);
 	sql = render(true, 'u', true, b, a);
-	ASSERT_CONTAINS(sql, "DELETE FROM `db`.`t` WHERE `id` = 7;REPLACE INTO `db`.`t`");
+	ASSERT_CONTAINS(sql, "DELETE FROM `db`.`t` WHERE `id` IN (7);REPLACE INTO `db`.`t`");
 	free(sql);
 	sql = render(true, 'i', true, NULL, a);
 	ASSERT_CONTAINS(sql, "REPLACE INTO");
@@ -170,6 +170,76 @@ TEST(strings_are_quoted_text_only_when_nothing_in_them_needs_escaping)
 		ASSERT_EQ_STR(sql, want);
 		free(sql);
 	}
+}
+
+/* INSERT, REPLACE and DELETE by key are head, one tuple and tail (engine/merge.h joins them);
+ * UPDATE and a keyless DELETE are not. */
+TEST(statements_have_the_shape_a_multi_row_statement_is_built_from)
+{
+	static size_t two[] = {0, 2};
+	struct barge_apply_table t = table(true);
+	struct barge_value b[3], a[3];
+	struct barge_apply_shape shapes[2];
+	struct barge_buf sql;
+	struct barge_err err = {0};
+	size_t split = 0;
+	char head[200], tuple[200], tail[20];
+
+#define PARTS(from, to, sh)                                                                      \
+	do {                                                                                     \
+		snprintf(head, sizeof head, "%.*s", (int)(sh).head, sql.data + (from));          \
+		snprintf(tuple, sizeof tuple, "%.*s", (int)((to) - (from) - (sh).head - (sh).tail), \
+			 sql.data + (from) + (sh).head);                                         \
+		snprintf(tail, sizeof tail, "%.*s", (int)(sh).tail, sql.data + (to) - (sh).tail); \
+	} while (0)
+
+	row(b, 7, "x", 1);
+	row(a, 8, "y", 2);
+	barge_buf_init(&sql, BARGE_BUF_NOCAP);
+	ASSERT_OK(barge_apply_sql(&sql, &t, NULL, 'i', false, NULL, a, NULL, shapes, &err));
+	PARTS(0, sql.len, shapes[0]);
+	ASSERT_EQ_STR(head, "INSERT INTO `db`.`t` (`id`, `we``ird`, `n`) VALUES ");
+	ASSERT_EQ_STR(tuple, "(8, _utf8mb4'y', 2)");
+	ASSERT_EQ_STR(tail, ";");
+
+	barge_buf_truncate(&sql, 0);
+	ASSERT_OK(barge_apply_sql(&sql, &t, NULL, 'd', false, b, NULL, NULL, shapes, &err));
+	PARTS(0, sql.len, shapes[0]);
+	ASSERT_EQ_STR(head, "DELETE FROM `db`.`t` WHERE `id` IN (");
+	ASSERT_EQ_STR(tuple, "7");
+	ASSERT_EQ_STR(tail, ");");
+
+	/* a safe-mode key change: both statements have a shape */
+	barge_buf_truncate(&sql, 0);
+	ASSERT_OK(barge_apply_sql(&sql, &t, NULL, 'u', true, b, a, &split, shapes, &err));
+	ASSERT_TRUE(split > 0);
+	PARTS(0, split, shapes[0]);
+	ASSERT_EQ_STR(tuple, "7");
+	PARTS(split, sql.len, shapes[1]);
+	ASSERT_EQ_STR(head, "REPLACE INTO `db`.`t` (`id`, `we``ird`, `n`) VALUES ");
+	ASSERT_EQ_STR(tuple, "(8, _utf8mb4'y', 2)");
+
+	/* a key of two columns: a row constructor */
+	t.key = two;
+	t.n_key = 2;
+	barge_buf_truncate(&sql, 0);
+	ASSERT_OK(barge_apply_sql(&sql, &t, NULL, 'd', false, b, NULL, NULL, shapes, &err));
+	PARTS(0, sql.len, shapes[0]);
+	ASSERT_EQ_STR(head, "DELETE FROM `db`.`t` WHERE (`id`, `n`) IN (");
+	ASSERT_EQ_STR(tuple, "(7, 1)");
+	ASSERT_EQ_STR(tail, ");");
+
+	/* no shape: an UPDATE, a keyless DELETE */
+	t = table(true);
+	barge_buf_truncate(&sql, 0);
+	ASSERT_OK(barge_apply_sql(&sql, &t, NULL, 'u', false, b, a, NULL, shapes, &err));
+	ASSERT_EQ_UINT(shapes[0].head, 0);
+	t = table(false);
+	barge_buf_truncate(&sql, 0);
+	ASSERT_OK(barge_apply_sql(&sql, &t, NULL, 'd', false, b, NULL, NULL, shapes, &err));
+	ASSERT_EQ_UINT(shapes[0].head, 0);
+	barge_buf_dispose(&sql);
+#undef PARTS
 }
 
 TEST_MAIN()

@@ -1,0 +1,206 @@
+/*
+ * merge.c — multi-row statements from a batch's row statements (see merge.h).
+ */
+#include "engine/merge.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct merge_slot {
+	uint64_t key;
+	uint32_t gen;   /* the slot is in use in this batch when gen == m->gen */
+	uint32_t group; /* the latest group (in write order) that touched the key */
+};
+
+struct merge_open {
+	uint64_t hash;  /* of the head */
+	const char *head;
+	uint32_t len;
+	uint32_t group;
+};
+
+void barge_merger_init(struct barge_merger *m)
+{
+	memset(m, 0, sizeof *m);
+}
+
+void barge_merger_dispose(struct barge_merger *m)
+{
+	free(m->slots);
+	free(m->open);
+	free(m->first);
+	free(m->last);
+	free(m->next);
+	free(m->count);
+	barge_merger_init(m);
+}
+
+static uint64_t head_hash(const char *p, size_t n)
+{
+	uint64_t h = 14695981039346656037ull;
+
+	for (size_t i = 0; i < n; i++) {
+		h ^= (unsigned char)p[i];
+		h *= 1099511628211ull;
+	}
+	return h;
+}
+
+/* The slot of key (found or claimed); the table has room for every key of the batch. */
+static struct merge_slot *slot(struct barge_merger *m, uint64_t key, bool *fresh)
+{
+	size_t mask = m->nslots - 1, i = (size_t)(key ^ (key >> 29)) & mask;
+
+	for (;; i = (i + 1) & mask) {
+		struct merge_slot *s = &m->slots[i];
+
+		if (s->gen != m->gen) {
+			s->gen = m->gen;
+			s->key = key;
+			*fresh = true;
+			return s;
+		}
+		if (s->key == key) {
+			*fresh = false;
+			return s;
+		}
+	}
+}
+
+static void prepare(struct barge_merger *m, const struct barge_merge_stmt *s, size_t n)
+{
+	size_t keys = 0, want = 64;
+
+	for (size_t i = 0; i < n; i++)
+		keys += s[i].nkeys;
+	while (want < keys * 2)
+		want *= 2;
+	if (want > m->nslots) {
+		free(m->slots);
+		m->slots = barge_xcalloc(want, sizeof *m->slots);
+		m->nslots = want;
+		m->gen = 0;
+	}
+	if (++m->gen == 0) { /* wrapped: every slot's gen may look current */
+		memset(m->slots, 0, m->nslots * sizeof *m->slots);
+		m->gen = 1;
+	}
+	if (n > m->cap) {
+		m->cap = n;
+		m->next = barge_xrealloc(m->next, n * sizeof *m->next);
+		m->first = barge_xrealloc(m->first, n * sizeof *m->first);
+		m->last = barge_xrealloc(m->last, n * sizeof *m->last);
+		m->count = barge_xrealloc(m->count, n * sizeof *m->count);
+	}
+	m->nopen = 0;
+}
+
+static struct merge_open *open_group(struct barge_merger *m, const char *head, uint32_t len,
+				     uint64_t hash)
+{
+	for (size_t i = 0; i < m->nopen; i++) {
+		struct merge_open *o = &m->open[i];
+
+		if (o->hash == hash && o->len == len && memcmp(o->head, head, len) == 0)
+			return o;
+	}
+	return NULL;
+}
+
+/* May statement s join group g: has nothing after g's start touched one of its keys? */
+static bool may_join(struct barge_merger *m, const struct barge_merge_stmt *s, uint32_t g)
+{
+	size_t mask = m->nslots - 1;
+
+	if (m->count[g] >= BARGE_MERGE_MAX)
+		return false;
+	for (size_t k = 0; k < s->nkeys; k++) {
+		uint64_t key = s->keys[k];
+
+		for (size_t i = (size_t)(key ^ (key >> 29)) & mask;; i = (i + 1) & mask) {
+			const struct merge_slot *sl = &m->slots[i];
+
+			if (sl->gen != m->gen)
+				break; /* never touched */
+			if (sl->key == key) {
+				if (sl->group > g)
+					return false;
+				break;
+			}
+		}
+	}
+	return true;
+}
+
+size_t barge_merge(struct barge_merger *m, const struct barge_merge_stmt *s, size_t n,
+		   struct barge_buf *sql, void (*end)(void *arg, size_t at), void *arg)
+{
+	uint32_t groups = 0;
+
+	if (n == 0)
+		return 0;
+	prepare(m, s, n);
+	for (size_t i = 0; i < n; i++) {
+		const struct barge_merge_stmt *st = &s[i];
+		struct merge_open *o = NULL;
+		uint64_t hash = 0;
+		uint32_t g;
+
+		if (st->shape.head) {
+			hash = head_hash(st->sql, st->shape.head);
+			o = open_group(m, st->sql, st->shape.head, hash);
+		}
+		if (o && may_join(m, st, o->group)) {
+			g = o->group;
+			m->next[m->last[g]] = (uint32_t)i;
+			m->last[g] = (uint32_t)i;
+			m->count[g]++;
+		} else {
+			g = groups++;
+			m->first[g] = m->last[g] = (uint32_t)i;
+			m->count[g] = 1;
+			if (st->shape.head) {
+				if (!o) {
+					if (m->nopen == m->capopen) {
+						m->capopen = m->capopen ? m->capopen * 2 : 16;
+						m->open = barge_xrealloc(m->open,
+									 m->capopen * sizeof *m->open);
+					}
+					o = &m->open[m->nopen++];
+				}
+				o->hash = hash;
+				o->head = st->sql;
+				o->len = st->shape.head;
+				o->group = g;
+			}
+		}
+		m->next[i] = UINT32_MAX;
+		for (size_t k = 0; k < st->nkeys; k++) {
+			bool fresh;
+			struct merge_slot *sl = slot(m, st->keys[k], &fresh);
+
+			if (fresh || sl->group < g)
+				sl->group = g;
+		}
+	}
+	for (uint32_t g = 0; g < groups; g++) {
+		const struct barge_merge_stmt *f = &s[m->first[g]];
+
+		if (m->count[g] == 1) {
+			barge_buf_append(sql, f->sql, f->len);
+		} else {
+			barge_buf_append(sql, f->sql, f->shape.head);
+			for (uint32_t i = m->first[g]; i != UINT32_MAX; i = m->next[i]) {
+				const struct barge_merge_stmt *st = &s[i];
+
+				if (i != m->first[g])
+					barge_buf_puts(sql, ", ");
+				barge_buf_append(sql, st->sql + st->shape.head,
+						 st->len - st->shape.head - st->shape.tail);
+			}
+			barge_buf_append(sql, f->sql + f->len - f->shape.tail, f->shape.tail);
+		}
+		end(arg, sql->len);
+	}
+	return groups;
+}
