@@ -231,18 +231,51 @@ static int where_clause(struct barge_buf *q, const struct barge_apply_table *t,
 	return rc;
 }
 
-static void no_shape(struct barge_apply_shape *shape)
+/* ---- slots (see struct barge_apply_shape) ---- */
+
+struct shaper {
+	struct barge_apply_shape *shape; /* NULL: not asked for */
+	struct barge_apply_cuts *cuts;
+	size_t start;                    /* the statement's start in the text */
+};
+
+static void shaper_begin(struct shaper *sh, struct barge_apply_shape *shape,
+			 struct barge_apply_cuts *cuts, const struct barge_buf *q)
 {
-	if (shape)
-		shape->head = shape->tail = 0;
+	sh->shape = shape;
+	sh->cuts = cuts;
+	sh->start = q->len;
+	if (shape) {
+		shape->from = shape->to = (uint32_t)cuts->n;
+		shape->strict = false;
+	}
 }
 
-/* `INSERT INTO t (cols) VALUES ` `(values)` `;` */
+static void shaper_cut(struct shaper *sh, const struct barge_buf *q)
+{
+	struct barge_apply_cuts *c = sh->cuts;
+
+	if (!sh->shape)
+		return;
+	if (c->n == c->cap) {
+		c->cap = c->cap ? c->cap * 2 : 64;
+		c->v = barge_xrealloc(c->v, c->cap * sizeof *c->v);
+	}
+	c->v[c->n++] = (uint32_t)(q->len - sh->start);
+	sh->shape->to = (uint32_t)c->n;
+}
+
+void barge_apply_cuts_dispose(struct barge_apply_cuts *cuts)
+{
+	free(cuts->v);
+	memset(cuts, 0, sizeof *cuts);
+}
+
+/* `INSERT INTO t (cols) VALUES ` [`(values)`] `;` */
 static int insert_sql(struct barge_buf *q, const struct barge_apply_table *t,
 		      const struct barge_tablemap *map, bool replace, const struct barge_value *row,
-		      struct barge_apply_shape *shape)
+		      struct shaper *sh)
 {
-	size_t start = q->len;
 	bool first = true;
 	int rc = 0;
 
@@ -258,10 +291,7 @@ static int insert_sql(struct barge_buf *q, const struct barge_apply_table *t,
 		barge_buf_append_ident(q, t->cols[i].name);
 	}
 	barge_buf_puts(q, ") VALUES ");
-	if (shape) {
-		shape->head = (uint32_t)(q->len - start);
-		shape->tail = 1;
-	}
+	shaper_cut(sh, q);
 	barge_buf_putc(q, '(');
 	first = true;
 	for (size_t i = 0; i < t->ncols && rc == 0; i++) {
@@ -272,30 +302,19 @@ static int insert_sql(struct barge_buf *q, const struct barge_apply_table *t,
 		first = false;
 		rc = value_sql(q, t, map, i, &row[i]);
 	}
-	barge_buf_puts(q, ");");
+	barge_buf_putc(q, ')');
+	shaper_cut(sh, q);
+	barge_buf_putc(q, ';');
 	return rc;
 }
 
-/*
- * A DELETE by key, `DELETE FROM t WHERE k IN (` `v` `);` or, over several columns,
- * `... WHERE (k1, k2) IN (` `(v1, v2)` `);`; a keyless table's by every column, one row.
- */
-static int delete_sql(struct barge_buf *q, const struct barge_apply_table *t,
-		      const struct barge_tablemap *map, const struct barge_value *row,
-		      struct barge_apply_shape *shape)
+/* ` WHERE k IN (` [`v`] `)` or ` WHERE (k1, k2) IN (` [`(v1, v2)`] `)`; t has a key. */
+static int key_in(struct barge_buf *q, const struct barge_apply_table *t,
+		  const struct barge_tablemap *map, const struct barge_value *row, struct shaper *sh)
 {
-	size_t start = q->len;
 	bool many = t->n_key > 1;
 	int rc = 0;
 
-	barge_buf_puts(q, "DELETE FROM ");
-	table_name(q, t);
-	if (!t->n_key) {
-		no_shape(shape);
-		rc = where_clause(q, t, map, row);
-		barge_buf_putc(q, ';');
-		return rc;
-	}
 	barge_buf_puts(q, many ? " WHERE (" : " WHERE ");
 	for (size_t k = 0; k < t->n_key; k++) {
 		if (k)
@@ -303,10 +322,7 @@ static int delete_sql(struct barge_buf *q, const struct barge_apply_table *t,
 		barge_buf_append_ident(q, t->cols[t->key[k]].name);
 	}
 	barge_buf_puts(q, many ? ") IN (" : " IN (");
-	if (shape) {
-		shape->head = (uint32_t)(q->len - start);
-		shape->tail = 2;
-	}
+	shaper_cut(sh, q);
 	if (many)
 		barge_buf_putc(q, '(');
 	for (size_t k = 0; k < t->n_key && rc == 0; k++) {
@@ -316,7 +332,26 @@ static int delete_sql(struct barge_buf *q, const struct barge_apply_table *t,
 	}
 	if (many)
 		barge_buf_putc(q, ')');
-	barge_buf_puts(q, ");");
+	shaper_cut(sh, q);
+	barge_buf_putc(q, ')');
+	return rc;
+}
+
+/* A DELETE by key (one slot), or a keyless table's by every column, one row (none). */
+static int delete_sql(struct barge_buf *q, const struct barge_apply_table *t,
+		      const struct barge_tablemap *map, const struct barge_value *row,
+		      struct shaper *sh)
+{
+	int rc;
+
+	barge_buf_puts(q, "DELETE FROM ");
+	table_name(q, t);
+	if (!t->n_key) {
+		rc = where_clause(q, t, map, row);
+	} else {
+		rc = key_in(q, t, map, row, sh);
+	}
+	barge_buf_putc(q, ';');
 	return rc;
 }
 
@@ -372,12 +407,99 @@ static bool full_image(const struct barge_apply_table *t, const struct barge_val
 	return true;
 }
 
+/*
+ * An UPDATE of the columns the change changed (the before image has the rest as the target has
+ * them: less for the target to parse and write), all of them when none differs.  By a key that
+ * stays: `UPDATE t SET c = CASE k WHEN v THEN new END, ... WHERE k IN (v);`, a slot per column
+ * and the key's; a key change, a JSON partial update or a keyless table: `SET c = new WHERE
+ * ...` without slots.
+ */
+static int update_sql(struct barge_buf *q, const struct barge_apply_table *t,
+		      const struct barge_tablemap *map, const struct barge_value *before,
+		      const struct barge_value *after, struct shaper *sh, struct barge_err *err)
+{
+	bool first = true, any = false, by_case = t->n_key && !key_changed(t, before, after);
+	int rc = 0;
+
+	for (size_t i = 0; i < t->ncols; i++)
+		if (!t->cols[i].generated && after[i].kind != BARGE_V_ABSENT &&
+		    !unchanged(&before[i], &after[i]))
+			any = true;
+	for (size_t i = 0; i < t->ncols; i++)
+		if (after[i].kind == BARGE_V_JSON_DIFF)
+			by_case = false;
+	barge_buf_puts(q, "UPDATE ");
+	table_name(q, t);
+	barge_buf_puts(q, " SET ");
+	for (size_t i = 0; i < t->ncols && rc == 0; i++) {
+		if (t->cols[i].generated || after[i].kind == BARGE_V_ABSENT ||
+		    (any && unchanged(&before[i], &after[i])))
+			continue;
+		if (!first)
+			barge_buf_puts(q, ", ");
+		first = false;
+		barge_buf_append_ident(q, t->cols[i].name);
+		barge_buf_puts(q, " = ");
+		if (by_case) {
+			barge_buf_puts(q, "CASE");
+			if (t->n_key == 1) {
+				barge_buf_putc(q, ' ');
+				barge_buf_append_ident(q, t->cols[t->key[0]].name);
+			}
+			shaper_cut(sh, q);
+			barge_buf_puts(q, " WHEN ");
+			if (t->n_key == 1) {
+				rc = value_sql(q, t, map, t->key[0], &before[t->key[0]]);
+			} else {
+				barge_buf_putc(q, '(');
+				for (size_t k = 0; k < t->n_key; k++) {
+					if (k)
+						barge_buf_puts(q, ", ");
+					barge_buf_append_ident(q, t->cols[t->key[k]].name);
+				}
+				barge_buf_puts(q, ") = (");
+				for (size_t k = 0; k < t->n_key && rc == 0; k++) {
+					if (k)
+						barge_buf_puts(q, ", ");
+					rc = value_sql(q, t, map, t->key[k], &before[t->key[k]]);
+				}
+				barge_buf_putc(q, ')');
+			}
+			barge_buf_puts(q, " THEN ");
+			if (rc == 0)
+				rc = value_sql(q, t, map, i, &after[i]);
+			shaper_cut(sh, q);
+			barge_buf_puts(q, " END");
+		} else if (after[i].kind == BARGE_V_JSON_DIFF) {
+			struct barge_buf col;
+
+			barge_buf_init(&col, BARGE_BUF_NOCAP);
+			barge_buf_append_ident(&col, t->cols[i].name);
+			rc = barge_json_diff_sql(&after[i], col.data, q, err);
+			barge_buf_dispose(&col);
+		} else {
+			rc = value_sql(q, t, map, i, &after[i]);
+		}
+	}
+	if (rc == 0 && by_case) {
+		rc = key_in(q, t, map, before, sh);
+		if (sh->shape)
+			sh->shape->strict = true;
+	} else if (rc == 0) {
+		rc = where_clause(q, t, map, before);
+	}
+	barge_buf_putc(q, ';');
+	return rc;
+}
+
 int barge_apply_sql(struct barge_buf *sql, const struct barge_apply_table *t,
 		    const struct barge_tablemap *map, char kind, bool safe,
 		    const struct barge_value *before, const struct barge_value *after,
-		    size_t *split, struct barge_apply_shape shapes[2], struct barge_err *err)
+		    size_t *split, struct barge_apply_shape shapes[2], struct barge_apply_cuts *cuts,
+		    struct barge_err *err)
 {
-	size_t start = sql->len, second = 0;
+	size_t start = sql->len, second = 0, cuts_at = shapes ? cuts->n : 0;
+	struct shaper sh;
 	int rc = 0;
 
 	if (map && map->ncols != t->ncols)
@@ -389,68 +511,34 @@ int barge_apply_sql(struct barge_buf *sql, const struct barge_apply_table *t,
 	 * update) safe mode falls back to the UPDATE, which is idempotent too */
 	if (safe && kind == 'u' && !full_image(t, after))
 		safe = false;
+	shaper_begin(&sh, shapes, cuts, sql);
 	switch (kind) {
 	case 'i':
-		rc = insert_sql(sql, t, map, safe, after, shapes);
+		rc = insert_sql(sql, t, map, safe, after, &sh);
 		break;
 	case 'd':
-		rc = delete_sql(sql, t, map, before, shapes);
+		rc = delete_sql(sql, t, map, before, &sh);
 		break;
 	case 'u':
 		if (safe && t->n_key) {
 			if (key_changed(t, before, after)) {
-				rc = delete_sql(sql, t, map, before, shapes);
+				rc = delete_sql(sql, t, map, before, &sh);
 				second = sql->len;
+				shaper_begin(&sh, shapes ? &shapes[1] : NULL, cuts, sql);
 			}
 			if (rc == 0)
-				rc = insert_sql(sql, t, map, true, after,
-						shapes ? &shapes[second ? 1 : 0] : NULL);
+				rc = insert_sql(sql, t, map, true, after, &sh);
 			break;
 		}
-		no_shape(shapes);
-		barge_buf_puts(sql, "UPDATE ");
-		table_name(sql, t);
-		barge_buf_puts(sql, " SET ");
-		{
-			bool first = true, any = false;
-
-			/* only the columns the change changed (the before image has the rest as
-			 * the target has them): less for the target to parse and write; all of
-			 * them when none differs */
-			for (size_t i = 0; i < t->ncols; i++)
-				if (!t->cols[i].generated && after[i].kind != BARGE_V_ABSENT &&
-				    !unchanged(&before[i], &after[i]))
-					any = true;
-			for (size_t i = 0; i < t->ncols && rc == 0; i++) {
-				if (t->cols[i].generated || after[i].kind == BARGE_V_ABSENT ||
-				    (any && unchanged(&before[i], &after[i])))
-					continue;
-				if (!first)
-					barge_buf_puts(sql, ", ");
-				first = false;
-				barge_buf_append_ident(sql, t->cols[i].name);
-				barge_buf_puts(sql, " = ");
-				if (after[i].kind == BARGE_V_JSON_DIFF) {
-					struct barge_buf col;
-
-					barge_buf_init(&col, BARGE_BUF_NOCAP);
-					barge_buf_append_ident(&col, t->cols[i].name);
-					rc = barge_json_diff_sql(&after[i], col.data, sql, err);
-					barge_buf_dispose(&col);
-				} else {
-					rc = value_sql(sql, t, map, i, &after[i]);
-				}
-			}
-		}
-		if (rc == 0)
-			rc = where_clause(sql, t, map, before);
-		barge_buf_putc(sql, ';');
+		rc = update_sql(sql, t, map, before, after, &sh, err);
 		break;
 	default:
 		rc = BARGE_EINVAL;
 	}
 	if (rc) {
 		barge_buf_truncate(sql, start);
+		if (shapes)
+			cuts->n = cuts_at;
 		if (err && err->code == 0)
 			barge_err_set(err, BARGE_EINVAL, "a value of %s.%s cannot be written as SQL",
 				      t->schema, t->table);

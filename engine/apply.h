@@ -14,9 +14,9 @@
  *                                                 changed); REPLACE INTO t VALUES (new row)
  *   delete    DELETE FROM t WHERE key             the same
  * Tables without a key match on every column with <=> and LIMIT 1.  Generated columns are never
- * written.  A DELETE by key is written `DELETE FROM t WHERE key IN (value)` (a key of several
- * columns: `(k1, k2) IN ((v1, v2))`), so that it has the same shape as an INSERT: a head, one
- * tuple and a tail, which engine/merge.c can join with others of the same head.
+ * written.  So that engine/merge.c can join statements of many rows into one, a row is found by
+ * `key IN (value)` (a key of several columns: `(k1, k2) IN ((v1, v2))`), and an UPDATE by key
+ * sets `col = CASE key WHEN value THEN new END` (see struct barge_apply_shape).
  */
 #ifndef BARGE_ENGINE_APPLY_H
 #define BARGE_ENGINE_APPLY_H
@@ -56,28 +56,39 @@ int barge_apply_table_load(struct barge_db *tgt, const char *schema, const char 
 void barge_apply_table_free(struct barge_apply_table *t);
 
 /*
- * A statement that is `head tuple tail`: statements whose heads are the same bytes can be
- * written as one, `head tuple1, tuple2, ... tail` (a multi-row INSERT or REPLACE, a DELETE of
- * several keys).  head 0: the statement cannot be joined with others (an UPDATE, a keyless
- * table's DELETE).  Lengths in bytes from the statement's start and back from its end.
+ * A statement that can be joined with others is fixed parts and slots, F0 S0 F1 S1 ... Fn Sn
+ * F(n+1).  Statements whose fixed parts are the same bytes are written as one: each fixed part
+ * once, and in each slot every statement's slot in turn, the last slot's joined by ", ", the
+ * others' by nothing.  An INSERT or REPLACE has one slot, its row `(v1, v2)`; a DELETE by key
+ * one, the key's value; an UPDATE by key one per column it sets, ` WHEN key THEN value` inside
+ * `col = CASE ... END`, and a last one, the key's value in `WHERE key IN (...)`.
+ * An UPDATE that changes the key, a JSON partial update and a keyless table's statements
+ * cannot be joined.
  */
+struct barge_apply_cuts {
+	uint32_t *v;     /* two per slot: its start and end, counted from the statement's start */
+	size_t n, cap;
+};
+
 struct barge_apply_shape {
-	uint32_t head;
-	uint32_t tail;
+	uint32_t from, to; /* its slots' bounds: cuts->v[from..to); from == to: cannot be joined */
+	bool strict;       /* no other statement it is joined with may touch its rows */
 };
 
 /*
  * Append the statement(s) for one row change, each followed by ";".  kind 'i', 'u' or 'd';
  * map is the event's table map (its signedness wins over the target's when present).  *split
  * (may be NULL) is where a second statement starts in sql, or 0 when there is one (only a
- * safe-mode update that changes the key writes two).  shapes (may be NULL) gets each
- * statement's shape, in order.
+ * safe-mode update that changes the key writes two).  shapes (may be NULL, then cuts too)
+ * gets each statement's shape, in order, its slots' bounds appended to cuts.
  * BARGE_EDDL when the row images do not have the table's columns (the schemas diverged).
  */
 int barge_apply_sql(struct barge_buf *sql, const struct barge_apply_table *t,
 		    const struct barge_tablemap *map, char kind, bool safe,
 		    const struct barge_value *before, const struct barge_value *after,
-		    size_t *split, struct barge_apply_shape shapes[2], struct barge_err *err);
+		    size_t *split, struct barge_apply_shape shapes[2], struct barge_apply_cuts *cuts,
+		    struct barge_err *err);
+void barge_apply_cuts_dispose(struct barge_apply_cuts *cuts);
 
 /*
  * Hashes identifying the rows a change touches (its key and unique keys, old and new values),

@@ -56,8 +56,8 @@
 
 /* ---- statements of one transaction (or batch) ---- */
 
-/* What joining a row's statement with others needs (engine/merge.h): its shape and the range
- * of its row's keys in the transaction's keys. */
+/* What joining a row's statement with others needs (engine/merge.h): its shape (its slots in
+ * the cuts) and the range of its row's keys in the transaction's keys. */
 struct stmt_meta {
 	struct barge_apply_shape shape;
 	uint32_t key_from, key_to;
@@ -68,6 +68,7 @@ struct stmts {
 	size_t *ends;          /* where each statement ends in sql */
 	struct stmt_meta *meta;
 	size_t n, cap;
+	struct barge_apply_cuts cuts;
 	bool joined;           /* a batch: some statements were joined into one */
 };
 
@@ -82,6 +83,7 @@ static void stmts_dispose(struct stmts *s)
 	barge_buf_dispose(&s->sql);
 	free(s->ends);
 	free(s->meta);
+	barge_apply_cuts_dispose(&s->cuts);
 	s->ends = NULL;
 	s->meta = NULL;
 	s->n = s->cap = 0;
@@ -91,6 +93,7 @@ static void stmts_reset(struct stmts *s)
 {
 	barge_buf_truncate(&s->sql, 0);
 	s->n = 0;
+	s->cuts.n = 0;
 	s->joined = false;
 }
 
@@ -110,7 +113,7 @@ static void stmts_end_row(struct stmts *s, size_t end, struct barge_apply_shape 
 /* The statement that ends at offset end of s->sql. */
 static void stmts_end(struct stmts *s, size_t end)
 {
-	stmts_end_row(s, end, (struct barge_apply_shape){0, 0}, 0, 0);
+	stmts_end_row(s, end, (struct barge_apply_shape){0, 0, false}, 0, 0);
 }
 
 static void stmts_end_cb(void *arg, size_t end)
@@ -131,6 +134,7 @@ struct item {
 	struct stmt_meta *meta;
 	size_t nstmt;
 	uint64_t *keys;              /* its rows' keys (stmt_meta ranges index them) */
+	uint32_t *cuts;              /* its statements' slots (stmt_meta shapes index them) */
 	uint64_t seq;
 	uint32_t rows;
 	uint32_t ts;                 /* the source's commit time (for lag) */
@@ -146,6 +150,7 @@ static void item_free(struct item *it)
 	free(it->ends);
 	free(it->meta);
 	free(it->keys);
+	free(it->cuts);
 	free(it);
 }
 
@@ -397,11 +402,12 @@ static void build_batch(struct apply_worker *aw, struct item **items, size_t k, 
 			}
 			for (size_t s = 0; s < it->nstmt; s++) {
 				size_t from = s ? it->ends[s - 1] : 0;
+				const struct stmt_meta *mt = &it->meta[s];
 
 				aw->mstmts[n++] = (struct barge_merge_stmt){
-					it->sql + from, it->ends[s] - from, it->meta[s].shape,
-					it->keys + it->meta[s].key_from,
-					it->meta[s].key_to - it->meta[s].key_from};
+					it->sql + from, it->ends[s] - from, it->cuts + mt->shape.from,
+					(mt->shape.to - mt->shape.from) / 2, mt->shape.strict,
+					it->keys + mt->key_from, mt->key_to - mt->key_from};
 			}
 		}
 		written = barge_merge(&aw->merger, aw->mstmts, n, &b->sql, stmts_end_cb, b);
@@ -990,7 +996,7 @@ static int on_rows(struct inc *in, const struct barge_event *ev, struct barge_er
 		if (rc <= 0)
 			break;
 		rc = barge_apply_sql(&in->txn.sql, t->at, it.map, kind, safe, in->before, in->after,
-				     &split, shapes, err);
+				     &split, shapes, &in->txn.cuts, err);
 		if (rc) {
 			barge_err_wrap(err, "%s:%llu", in->file, (unsigned long long)ev->offset);
 			return rc;
@@ -1065,6 +1071,9 @@ static int txn_end(struct inc *in, const struct barge_event *ev, struct barge_er
 	it->nstmt = in->txn.n;
 	it->keys = barge_xcalloc(in->n_txn_keys + 1, sizeof *it->keys);
 	memcpy(it->keys, in->txn_keys, in->n_txn_keys * sizeof *it->keys);
+	it->cuts = barge_xcalloc(in->txn.cuts.n + 1, sizeof *it->cuts);
+	if (in->txn.cuts.n)
+		memcpy(it->cuts, in->txn.cuts.v, in->txn.cuts.n * sizeof *it->cuts);
 	it->rows = in->txn_rows;
 	it->ts = ev->timestamp;
 	rc = enqueue(in, w, it);

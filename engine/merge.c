@@ -13,9 +13,8 @@ struct merge_slot {
 };
 
 struct merge_open {
-	uint64_t hash;  /* of the head */
-	const char *head;
-	uint32_t len;
+	uint64_t hash;  /* of the fixed parts */
+	const struct barge_merge_stmt *first;
 	uint32_t group;
 };
 
@@ -35,15 +34,48 @@ void barge_merger_dispose(struct barge_merger *m)
 	barge_merger_init(m);
 }
 
-static uint64_t head_hash(const char *p, size_t n)
+/* Fixed part i of s (0 .. nslots): between slot i - 1 and slot i. */
+static void fixed(const struct barge_merge_stmt *s, size_t i, const char **p, size_t *n)
 {
-	uint64_t h = 14695981039346656037ull;
+	size_t from = i ? s->cuts[2 * i - 1] : 0, to = i < s->nslots ? s->cuts[2 * i] : s->len;
 
-	for (size_t i = 0; i < n; i++) {
-		h ^= (unsigned char)p[i];
+	*p = s->sql + from;
+	*n = to - from;
+}
+
+static uint64_t fixed_hash(const struct barge_merge_stmt *s)
+{
+	uint64_t h = 14695981039346656037ull ^ s->nslots;
+
+	for (size_t i = 0; i <= s->nslots; i++) {
+		const char *p;
+		size_t n;
+
+		fixed(s, i, &p, &n);
+		for (size_t k = 0; k < n; k++) {
+			h ^= (unsigned char)p[k];
+			h *= 1099511628211ull;
+		}
+		h ^= 0xff; /* where a part ends */
 		h *= 1099511628211ull;
 	}
 	return h;
+}
+
+static bool same_fixed(const struct barge_merge_stmt *a, const struct barge_merge_stmt *b)
+{
+	if (a->nslots != b->nslots || a->strict != b->strict)
+		return false;
+	for (size_t i = 0; i <= a->nslots; i++) {
+		const char *pa, *pb;
+		size_t na, nb;
+
+		fixed(a, i, &pa, &na);
+		fixed(b, i, &pb, &nb);
+		if (na != nb || memcmp(pa, pb, na) != 0)
+			return false;
+	}
+	return true;
 }
 
 /* The slot of key (found or claimed); the table has room for every key of the batch. */
@@ -95,19 +127,20 @@ static void prepare(struct barge_merger *m, const struct barge_merge_stmt *s, si
 	m->nopen = 0;
 }
 
-static struct merge_open *open_group(struct barge_merger *m, const char *head, uint32_t len,
+static struct merge_open *open_group(struct barge_merger *m, const struct barge_merge_stmt *s,
 				     uint64_t hash)
 {
 	for (size_t i = 0; i < m->nopen; i++) {
 		struct merge_open *o = &m->open[i];
 
-		if (o->hash == hash && o->len == len && memcmp(o->head, head, len) == 0)
+		if (o->hash == hash && same_fixed(o->first, s))
 			return o;
 	}
 	return NULL;
 }
 
-/* May statement s join group g: has nothing after g's start touched one of its keys? */
+/* May statement s join group g: has nothing after g's start (nor g itself, when s is strict)
+ * touched one of its keys? */
 static bool may_join(struct barge_merger *m, const struct barge_merge_stmt *s, uint32_t g)
 {
 	size_t mask = m->nslots - 1;
@@ -123,7 +156,7 @@ static bool may_join(struct barge_merger *m, const struct barge_merge_stmt *s, u
 			if (sl->gen != m->gen)
 				break; /* never touched */
 			if (sl->key == key) {
-				if (sl->group > g)
+				if (sl->group > g || (s->strict && sl->group == g))
 					return false;
 				break;
 			}
@@ -146,9 +179,9 @@ size_t barge_merge(struct barge_merger *m, const struct barge_merge_stmt *s, siz
 		uint64_t hash = 0;
 		uint32_t g;
 
-		if (st->shape.head) {
-			hash = head_hash(st->sql, st->shape.head);
-			o = open_group(m, st->sql, st->shape.head, hash);
+		if (st->nslots) {
+			hash = fixed_hash(st);
+			o = open_group(m, st, hash);
 		}
 		if (o && may_join(m, st, o->group)) {
 			g = o->group;
@@ -159,7 +192,7 @@ size_t barge_merge(struct barge_merger *m, const struct barge_merge_stmt *s, siz
 			g = groups++;
 			m->first[g] = m->last[g] = (uint32_t)i;
 			m->count[g] = 1;
-			if (st->shape.head) {
+			if (st->nslots) {
 				if (!o) {
 					if (m->nopen == m->capopen) {
 						m->capopen = m->capopen ? m->capopen * 2 : 16;
@@ -169,8 +202,7 @@ size_t barge_merge(struct barge_merger *m, const struct barge_merge_stmt *s, siz
 					o = &m->open[m->nopen++];
 				}
 				o->hash = hash;
-				o->head = st->sql;
-				o->len = st->shape.head;
+				o->first = st;
 				o->group = g;
 			}
 		}
@@ -189,16 +221,23 @@ size_t barge_merge(struct barge_merger *m, const struct barge_merge_stmt *s, siz
 		if (m->count[g] == 1) {
 			barge_buf_append(sql, f->sql, f->len);
 		} else {
-			barge_buf_append(sql, f->sql, f->shape.head);
-			for (uint32_t i = m->first[g]; i != UINT32_MAX; i = m->next[i]) {
-				const struct barge_merge_stmt *st = &s[i];
+			for (size_t slot = 0; slot <= f->nslots; slot++) {
+				const char *part;
+				size_t plen;
 
-				if (i != m->first[g])
-					barge_buf_puts(sql, ", ");
-				barge_buf_append(sql, st->sql + st->shape.head,
-						 st->len - st->shape.head - st->shape.tail);
+				fixed(f, slot, &part, &plen);
+				barge_buf_append(sql, part, plen);
+				if (slot == f->nslots)
+					break;
+				for (uint32_t i = m->first[g]; i != UINT32_MAX; i = m->next[i]) {
+					const struct barge_merge_stmt *st = &s[i];
+
+					if (i != m->first[g] && slot == f->nslots - 1)
+						barge_buf_puts(sql, ", ");
+					barge_buf_append(sql, st->sql + st->cuts[2 * slot],
+							 st->cuts[2 * slot + 1] - st->cuts[2 * slot]);
+				}
 			}
-			barge_buf_append(sql, f->sql + f->len - f->shape.tail, f->shape.tail);
 		}
 		end(arg, sql->len);
 	}

@@ -1,6 +1,7 @@
 /*
  * test_apply.c — the statements a row change becomes (engine/apply): an UPDATE sets only the
- * columns the change changed and finds the row by its key; safe mode writes whole rows
+ * columns the change changed and finds the row by its key (in the form engine/merge.c joins:
+ * `SET c = CASE key WHEN v THEN new END ... WHERE key IN (v)`); safe mode writes whole rows
  * (REPLACE, and DELETE first when the key changed); a keyless table is matched on every
  * column, null-safe, one row at a time; names are quoted.
  */
@@ -53,7 +54,7 @@ static char *render(bool keyed, char kind, bool safe, const struct barge_value *
 	struct barge_err err = {0};
 
 	barge_buf_init(&sql, BARGE_BUF_NOCAP);
-	ASSERT_OK(barge_apply_sql(&sql, &t, NULL, kind, safe, before, after, NULL, NULL, &err));
+	ASSERT_OK(barge_apply_sql(&sql, &t, NULL, kind, safe, before, after, NULL, NULL, NULL, &err));
 	return barge_buf_detach(&sql);
 }
 
@@ -65,13 +66,13 @@ TEST(an_update_sets_only_what_changed)
 	row(b, 7, "x", 1);
 	row(a, 7, "x", 2);
 	sql = render(true, 'u', false, b, a);
-	ASSERT_EQ_STR(sql, "UPDATE `db`.`t` SET `n` = 2 WHERE `id` = 7;");
+	ASSERT_EQ_STR(sql, "UPDATE `db`.`t` SET `n` = CASE `id` WHEN 7 THEN 2 END WHERE `id` IN (7);");
 	free(sql);
 
 	/* nothing changed: every column is set, the statement stays a statement */
 	sql = render(true, 'u', false, b, b);
-	ASSERT_CONTAINS(sql, "SET `id` = 7, `we``ird` = ");
-	ASSERT_CONTAINS(sql, ", `n` = 1 WHERE `id` = 7;");
+	ASSERT_CONTAINS(sql, "SET `id` = CASE `id` WHEN 7 THEN 7 END, `we``ird` = ");
+	ASSERT_CONTAINS(sql, ", `n` = CASE `id` WHEN 7 THEN 1 END WHERE `id` IN (7);");
 	free(sql);
 
 	/* a key change sets the key, found by the old one */
@@ -91,9 +92,9 @@ TEST(a_minimal_before_image_keeps_every_after_column)
 	b[1].kind = BARGE_V_ABSENT; /* not in the before image: cannot tell, so it is set */
 	b[2].kind = BARGE_V_ABSENT;
 	sql = render(true, 'u', false, b, a);
-	ASSERT_CONTAINS(sql, "SET `we``ird` = ");
-	ASSERT_CONTAINS(sql, ", `n` = 2 WHERE `id` = 7;");
-	ASSERT_NOT_CONTAINS(sql, "`id` = 7,");
+	ASSERT_CONTAINS(sql, "SET `we``ird` = CASE `id` WHEN 7 THEN ");
+	ASSERT_CONTAINS(sql, ", `n` = CASE `id` WHEN 7 THEN 2 END WHERE `id` IN (7);");
+	ASSERT_NOT_CONTAINS(sql, "SET `id`");
 	free(sql);
 }
 
@@ -165,81 +166,119 @@ TEST(strings_are_quoted_text_only_when_nothing_in_them_needs_escaping)
 		row(b, 1, "old", 1);
 		row(a, 1, cases[i].in, 1);
 		sql = render(true, 'u', false, b, a);
-		snprintf(want, sizeof want, "UPDATE `db`.`t` SET `we``ird` = %s WHERE `id` = 1;",
+		snprintf(want, sizeof want,
+			 "UPDATE `db`.`t` SET `we``ird` = CASE `id` WHEN 1 THEN %s END WHERE `id` IN (1);",
 			 cases[i].want);
 		ASSERT_EQ_STR(sql, want);
 		free(sql);
 	}
 }
 
-/* INSERT, REPLACE and DELETE by key are head, one tuple and tail (engine/merge.h joins them);
- * UPDATE and a keyless DELETE are not. */
-TEST(statements_have_the_shape_a_multi_row_statement_is_built_from)
+/* A statement with its slots in brackets: what engine/merge.c may join of it. */
+static char *slotted(const struct barge_buf *sql, size_t from, size_t to,
+		     const struct barge_apply_shape *sh, const struct barge_apply_cuts *cuts)
+{
+	struct barge_buf out;
+	size_t at = from;
+
+	barge_buf_init(&out, BARGE_BUF_NOCAP);
+	for (uint32_t c = sh->from; c < sh->to; c++) {
+		barge_buf_append(&out, sql->data + at, from + cuts->v[c] - at);
+		barge_buf_putc(&out, (c - sh->from) % 2 ? ']' : '[');
+		at = from + cuts->v[c];
+	}
+	barge_buf_append(&out, sql->data + at, to - at);
+	return barge_buf_detach(&out);
+}
+
+static char *shaped(const struct barge_apply_table *t, char kind, bool safe,
+		    const struct barge_value *before, const struct barge_value *after,
+		    bool *strict)
+{
+	struct barge_apply_shape shapes[2];
+	struct barge_apply_cuts cuts = {0};
+	struct barge_buf sql, all;
+	struct barge_err err = {0};
+	size_t split = 0;
+	char *one;
+
+	barge_buf_init(&sql, BARGE_BUF_NOCAP);
+	barge_buf_init(&all, BARGE_BUF_NOCAP);
+	ASSERT_OK(barge_apply_sql(&sql, t, NULL, kind, safe, before, after, &split, shapes, &cuts,
+				  &err));
+	if (split) {
+		one = slotted(&sql, 0, split, &shapes[0], &cuts);
+		barge_buf_puts(&all, one);
+		free(one);
+	}
+	one = slotted(&sql, split, sql.len, &shapes[split ? 1 : 0], &cuts);
+	barge_buf_puts(&all, one);
+	free(one);
+	if (strict)
+		*strict = shapes[split ? 1 : 0].strict;
+	barge_buf_dispose(&sql);
+	barge_apply_cuts_dispose(&cuts);
+	return barge_buf_detach(&all);
+}
+
+/* The slots of each kind of statement (engine/merge.c joins statements slot by slot). */
+TEST(statements_have_the_slots_a_multi_row_statement_is_built_from)
 {
 	static size_t two[] = {0, 2};
 	struct barge_apply_table t = table(true);
 	struct barge_value b[3], a[3];
-	struct barge_apply_shape shapes[2];
-	struct barge_buf sql;
-	struct barge_err err = {0};
-	size_t split = 0;
-	char head[200], tuple[200], tail[20];
-
-#define PARTS(from, to, sh)                                                                      \
-	do {                                                                                     \
-		snprintf(head, sizeof head, "%.*s", (int)(sh).head, sql.data + (from));          \
-		snprintf(tuple, sizeof tuple, "%.*s", (int)((to) - (from) - (sh).head - (sh).tail), \
-			 sql.data + (from) + (sh).head);                                         \
-		snprintf(tail, sizeof tail, "%.*s", (int)(sh).tail, sql.data + (to) - (sh).tail); \
-	} while (0)
+	bool strict = false;
+	char *sql;
 
 	row(b, 7, "x", 1);
 	row(a, 8, "y", 2);
-	barge_buf_init(&sql, BARGE_BUF_NOCAP);
-	ASSERT_OK(barge_apply_sql(&sql, &t, NULL, 'i', false, NULL, a, NULL, shapes, &err));
-	PARTS(0, sql.len, shapes[0]);
-	ASSERT_EQ_STR(head, "INSERT INTO `db`.`t` (`id`, `we``ird`, `n`) VALUES ");
-	ASSERT_EQ_STR(tuple, "(8, _utf8mb4'y', 2)");
-	ASSERT_EQ_STR(tail, ";");
+	sql = shaped(&t, 'i', false, NULL, a, &strict);
+	ASSERT_EQ_STR(sql, "INSERT INTO `db`.`t` (`id`, `we``ird`, `n`) VALUES "
+			   "[(8, _utf8mb4'y', 2)];");
+	ASSERT_FALSE(strict);
+	free(sql);
+	sql = shaped(&t, 'd', false, b, NULL, NULL);
+	ASSERT_EQ_STR(sql, "DELETE FROM `db`.`t` WHERE `id` IN ([7]);");
+	free(sql);
+	/* a safe-mode key change: both statements have a slot */
+	sql = shaped(&t, 'u', true, b, a, NULL);
+	ASSERT_EQ_STR(sql, "DELETE FROM `db`.`t` WHERE `id` IN ([7]);"
+			   "REPLACE INTO `db`.`t` (`id`, `we``ird`, `n`) VALUES [(8, _utf8mb4'y', 2)];");
+	free(sql);
+	/* an UPDATE by a key that stays: a CASE per column, strict */
+	row(a, 7, "y", 2);
+	sql = shaped(&t, 'u', false, b, a, &strict);
+	ASSERT_EQ_STR(sql, "UPDATE `db`.`t` SET `we``ird` = CASE `id`[ WHEN 7 THEN _utf8mb4'y'] END, "
+			   "`n` = CASE `id`[ WHEN 7 THEN 2] END WHERE `id` IN ([7]);");
+	ASSERT_TRUE(strict);
+	free(sql);
+	/* an UPDATE that changes the key is written alone */
+	row(a, 8, "x", 1);
+	sql = shaped(&t, 'u', false, b, a, NULL);
+	ASSERT_EQ_STR(sql, "UPDATE `db`.`t` SET `id` = 8 WHERE `id` = 7;");
+	free(sql);
 
-	barge_buf_truncate(&sql, 0);
-	ASSERT_OK(barge_apply_sql(&sql, &t, NULL, 'd', false, b, NULL, NULL, shapes, &err));
-	PARTS(0, sql.len, shapes[0]);
-	ASSERT_EQ_STR(head, "DELETE FROM `db`.`t` WHERE `id` IN (");
-	ASSERT_EQ_STR(tuple, "7");
-	ASSERT_EQ_STR(tail, ");");
-
-	/* a safe-mode key change: both statements have a shape */
-	barge_buf_truncate(&sql, 0);
-	ASSERT_OK(barge_apply_sql(&sql, &t, NULL, 'u', true, b, a, &split, shapes, &err));
-	ASSERT_TRUE(split > 0);
-	PARTS(0, split, shapes[0]);
-	ASSERT_EQ_STR(tuple, "7");
-	PARTS(split, sql.len, shapes[1]);
-	ASSERT_EQ_STR(head, "REPLACE INTO `db`.`t` (`id`, `we``ird`, `n`) VALUES ");
-	ASSERT_EQ_STR(tuple, "(8, _utf8mb4'y', 2)");
-
-	/* a key of two columns: a row constructor */
+	/* a key of two columns: row constructors */
 	t.key = two;
 	t.n_key = 2;
-	barge_buf_truncate(&sql, 0);
-	ASSERT_OK(barge_apply_sql(&sql, &t, NULL, 'd', false, b, NULL, NULL, shapes, &err));
-	PARTS(0, sql.len, shapes[0]);
-	ASSERT_EQ_STR(head, "DELETE FROM `db`.`t` WHERE (`id`, `n`) IN (");
-	ASSERT_EQ_STR(tuple, "(7, 1)");
-	ASSERT_EQ_STR(tail, ");");
+	sql = shaped(&t, 'd', false, b, NULL, NULL);
+	ASSERT_EQ_STR(sql, "DELETE FROM `db`.`t` WHERE (`id`, `n`) IN ([(7, 1)]);");
+	free(sql);
+	row(a, 7, "y", 1);
+	sql = shaped(&t, 'u', false, b, a, NULL);
+	ASSERT_EQ_STR(sql, "UPDATE `db`.`t` SET `we``ird` = CASE[ WHEN (`id`, `n`) = (7, 1) THEN "
+			   "_utf8mb4'y'] END WHERE (`id`, `n`) IN ([(7, 1)]);");
+	free(sql);
 
-	/* no shape: an UPDATE, a keyless DELETE */
-	t = table(true);
-	barge_buf_truncate(&sql, 0);
-	ASSERT_OK(barge_apply_sql(&sql, &t, NULL, 'u', false, b, a, NULL, shapes, &err));
-	ASSERT_EQ_UINT(shapes[0].head, 0);
+	/* a keyless table: matched on every column, one row, alone */
 	t = table(false);
-	barge_buf_truncate(&sql, 0);
-	ASSERT_OK(barge_apply_sql(&sql, &t, NULL, 'd', false, b, NULL, NULL, shapes, &err));
-	ASSERT_EQ_UINT(shapes[0].head, 0);
-	barge_buf_dispose(&sql);
-#undef PARTS
+	sql = shaped(&t, 'd', false, b, NULL, NULL);
+	ASSERT_NOT_CONTAINS(sql, "[");
+	ASSERT_CONTAINS(sql, "LIMIT 1;");
+	free(sql);
+	sql = shaped(&t, 'u', false, b, a, NULL);
+	ASSERT_NOT_CONTAINS(sql, "[");
+	free(sql);
 }
 
 TEST_MAIN()

@@ -24,6 +24,7 @@ struct batch {
 	struct barge_buf sql;
 	size_t ends[64];
 	struct barge_apply_shape shapes[64];
+	struct barge_apply_cuts cuts;
 	uint64_t keys[64][8];
 	size_t nkeys[64];
 	size_t n;
@@ -53,7 +54,7 @@ static void add(struct batch *b, const char *table, bool keyed, char kind, long 
 	after[1] = before[1];
 	after[1].n.i = n;
 	ASSERT_OK(barge_apply_sql(&b->sql, &t, NULL, kind, false, before, after, &split, shapes,
-				  &err));
+				  &b->cuts, &err));
 	ASSERT_EQ_UINT(split, 0);
 	b->shapes[b->n] = shapes[0];
 	b->nkeys[b->n] = barge_apply_keys(&t, kind, before, after, b->keys[b->n], 8);
@@ -78,8 +79,10 @@ static char *merge(struct batch *b, size_t *written)
 	for (size_t i = 0; i < b->n; i++) {
 		size_t from = i ? b->ends[i - 1] : 0;
 
-		s[i] = (struct barge_merge_stmt){b->sql.data + from, b->ends[i] - from, b->shapes[i],
-						 b->keys[i], b->nkeys[i]};
+		s[i] = (struct barge_merge_stmt){
+			b->sql.data + from, b->ends[i] - from, b->cuts.v + b->shapes[i].from,
+			(b->shapes[i].to - b->shapes[i].from) / 2, b->shapes[i].strict, b->keys[i],
+			b->nkeys[i]};
 	}
 	barge_merger_init(&m);
 	barge_buf_init(&out, BARGE_BUF_NOCAP);
@@ -87,10 +90,11 @@ static char *merge(struct batch *b, size_t *written)
 	ASSERT_EQ_UINT(count, *written);
 	barge_merger_dispose(&m);
 	barge_buf_dispose(&b->sql);
+	barge_apply_cuts_dispose(&b->cuts);
 	return barge_buf_detach(&out);
 }
 
-TEST(deletes_and_inserts_of_other_rows_become_one_statement_each)
+TEST(changes_of_other_rows_become_one_statement_of_each_kind)
 {
 	struct batch b = {0};
 	size_t written;
@@ -101,15 +105,33 @@ TEST(deletes_and_inserts_of_other_rows_become_one_statement_each)
 	add(&b, "t", true, 'u', 5, 1);
 	add(&b, "t", true, 'd', 1, 0);
 	add(&b, "t", true, 'i', 1, 7);
-	add(&b, "t", true, 'u', 6, 1);
+	add(&b, "t", true, 'u', 6, 3);
 	add(&b, "t", true, 'd', 2, 0);
 	add(&b, "t", true, 'i', 2, 8);
 	sql = merge(&b, &written);
-	ASSERT_EQ_UINT(written, 4);
-	ASSERT_EQ_STR(sql, "UPDATE `db`.`t` SET `n` = 1 WHERE `id` = 5;"
+	ASSERT_EQ_UINT(written, 3);
+	ASSERT_EQ_STR(sql, "UPDATE `db`.`t` SET `n` = CASE `id` WHEN 5 THEN 1 WHEN 6 THEN 3 END "
+			   "WHERE `id` IN (5, 6);"
 			   "DELETE FROM `db`.`t` WHERE `id` IN (1, 2);"
-			   "INSERT INTO `db`.`t` (`id`, `n`) VALUES (1, 7), (2, 8);"
-			   "UPDATE `db`.`t` SET `n` = 1 WHERE `id` = 6;");
+			   "INSERT INTO `db`.`t` (`id`, `n`) VALUES (1, 7), (2, 8);");
+	free(sql);
+}
+
+TEST(updates_of_one_row_are_never_in_one_statement)
+{
+	struct batch b = {0};
+	size_t written;
+	char *sql;
+
+	barge_buf_init(&b.sql, BARGE_BUF_NOCAP);
+	add(&b, "t", true, 'u', 5, 1);
+	add(&b, "t", true, 'u', 6, 1);
+	add(&b, "t", true, 'u', 5, 2); /* row 5 again: CASE would take the first */
+	sql = merge(&b, &written);
+	ASSERT_EQ_UINT(written, 2);
+	ASSERT_EQ_STR(sql, "UPDATE `db`.`t` SET `n` = CASE `id` WHEN 5 THEN 1 WHEN 6 THEN 1 END "
+			   "WHERE `id` IN (5, 6);"
+			   "UPDATE `db`.`t` SET `n` = CASE `id` WHEN 5 THEN 2 END WHERE `id` IN (5);");
 	free(sql);
 }
 
@@ -160,13 +182,14 @@ TEST(a_joined_statement_holds_at_most_the_limit)
 {
 	struct barge_merge_stmt s[BARGE_MERGE_MAX + 1];
 	uint64_t keys[BARGE_MERGE_MAX + 1];
+	static const uint32_t cuts[2] = {4, 7};
 	struct barge_merger m;
 	struct barge_buf out;
 	size_t count = 0;
 
 	for (size_t i = 0; i <= BARGE_MERGE_MAX; i++) {
 		keys[i] = i + 1;
-		s[i] = (struct barge_merge_stmt){"INS (1);", 8, {4, 1}, &keys[i], 1};
+		s[i] = (struct barge_merge_stmt){"INS (1);", 8, cuts, 1, false, &keys[i], 1};
 	}
 	barge_merger_init(&m);
 	barge_buf_init(&out, BARGE_BUF_NOCAP);
@@ -200,18 +223,29 @@ static unsigned rnd(unsigned *state)
 
 struct hist {
 	char text[400][48];
+	uint32_t cuts[400][4];
 	struct barge_merge_stmt s[400];
 	uint64_t keys[400][4];
 	size_t n;
 };
 
-static void stmt(struct hist *h, const char *text, uint32_t head, uint32_t tail,
-		 const uint64_t *keys, size_t nkeys)
+/* A statement whose slots are between the brackets of text (which are left out). */
+static void stmt(struct hist *h, const char *text, bool strict, const uint64_t *keys,
+		 size_t nkeys)
 {
-	snprintf(h->text[h->n], sizeof h->text[h->n], "%s", text);
+	char *out = h->text[h->n];
+	uint32_t *cuts = h->cuts[h->n];
+	size_t n = 0, c = 0;
+
+	for (const char *p = text; *p; p++) {
+		if (*p == '[' || *p == ']')
+			cuts[c++] = (uint32_t)n;
+		else
+			out[n++] = *p;
+	}
+	out[n] = 0;
 	memcpy(h->keys[h->n], keys, nkeys * sizeof *keys);
-	h->s[h->n] = (struct barge_merge_stmt){h->text[h->n], strlen(text), {head, tail},
-					       h->keys[h->n], nkeys};
+	h->s[h->n] = (struct barge_merge_stmt){out, n, cuts, c / 2, strict, h->keys[h->n], nkeys};
 	h->n++;
 }
 
@@ -219,7 +253,7 @@ static void stmt(struct hist *h, const char *text, uint32_t head, uint32_t tail,
 static void change(struct model *src, struct hist *h, unsigned *seed)
 {
 	int t = (int)(rnd(seed) % TABLES), k = (int)(rnd(seed) % KEYS), u = (int)(rnd(seed) % KEYS);
-	unsigned op = rnd(seed) % 3;
+	unsigned op = rnd(seed) % 4;
 	char text[48];
 
 	if (!src->present[t][k]) {
@@ -227,19 +261,31 @@ static void change(struct model *src, struct hist *h, unsigned *seed)
 			return;
 		uint64_t keys[2] = {hkey(t, 'k', k), hkey(t, 'u', u)};
 
-		snprintf(text, sizeof text, "I%d VALUES (%d %d);", t, k, u);
-		stmt(h, text, 10, 1, keys, 2);
+		snprintf(text, sizeof text, "I%d VALUES [(%d %d)];", t, k, u);
+		stmt(h, text, false, keys, 2);
 		src->present[t][k] = true;
 		src->u[t][k] = u;
 		src->used[t][u] = true;
 	} else if (op == 0) {
 		uint64_t keys[2] = {hkey(t, 'k', k), hkey(t, 'u', src->u[t][k])};
 
-		snprintf(text, sizeof text, "D%d IN (%d);", t, k);
-		stmt(h, text, 7, 2, keys, 2);
+		snprintf(text, sizeof text, "D%d IN ([%d]);", t, k);
+		stmt(h, text, false, keys, 2);
 		src->present[t][k] = false;
 		src->used[t][src->u[t][k]] = false;
+	} else if (op == 1) {
+		/* an update of the unique column by the key: joinable, strict */
+		if (u != src->u[t][k] && src->used[t][u])
+			return;
+		uint64_t keys[3] = {hkey(t, 'k', k), hkey(t, 'u', u), hkey(t, 'u', src->u[t][k])};
+
+		snprintf(text, sizeof text, "V%d CASE[ WHEN %d THEN %d] END IN ([%d]);", t, k, u, k);
+		stmt(h, text, true, keys, 3);
+		src->used[t][src->u[t][k]] = false;
+		src->u[t][k] = u;
+		src->used[t][u] = true;
 	} else {
+		/* an update of the key: alone */
 		int k2 = (int)(rnd(seed) % KEYS);
 
 		if ((k2 != k && src->present[t][k2]) || (u != src->u[t][k] && src->used[t][u]))
@@ -248,7 +294,7 @@ static void change(struct model *src, struct hist *h, unsigned *seed)
 				    hkey(t, 'u', src->u[t][k])};
 
 		snprintf(text, sizeof text, "U%d %d %d %d %d;", t, k, src->u[t][k], k2, u);
-		stmt(h, text, 0, 0, keys, 4);
+		stmt(h, text, false, keys, 4);
 		src->used[t][src->u[t][k]] = false;
 		src->present[t][k] = false;
 		src->present[t][k2] = true;
@@ -290,6 +336,30 @@ static bool run(struct model *m, const char *p)
 				return strcmp(p, ";") == 0;
 			p += 2;
 		}
+	case 'V': { /* V0 CASE WHEN k THEN u WHEN k THEN u END IN (k, k); row by row, by key */
+		int when[KEYS];
+
+		for (k = 0; k < KEYS; k++)
+			when[k] = -1;
+		for (p = strstr(p, " WHEN "); p && sscanf(p, " WHEN %d THEN %d", &k, &u) == 2;
+		     p = strstr(p + 1, " WHEN ")) {
+			if (when[k] >= 0)
+				return false; /* two values for one row */
+			when[k] = u;
+		}
+		for (k = 0; k < KEYS; k++) {
+			if (when[k] < 0)
+				continue;
+			if (!m->present[t][k])
+				return false;
+			if (m->u[t][k] != when[k] && m->used[t][when[k]])
+				return false; /* InnoDB checks each row as it is written */
+			m->used[t][m->u[t][k]] = false;
+			m->u[t][k] = when[k];
+			m->used[t][when[k]] = true;
+		}
+		return true;
+	}
 	case 'D': /* D0 IN (k, k); */
 		p = strchr(p, '(') + 1;
 		for (;;) {
