@@ -18,8 +18,15 @@
  * Order.  Changes to the same row keep their order: each transaction's keys (its rows' primary
  * and unique keys, old and new; a keyless table's name) are remembered with the worker and
  * sequence number they were sent with, and a transaction that touches a key still pending on
- * another worker waits until that worker has committed it.  DDL waits until every worker is
- * idle, runs on the reader's own connection, and then moves every worker's position past it.
+ * another worker is queued with that dependency: its own worker commits what it holds before
+ * it and waits until the other worker has committed the earlier transaction, while the reader
+ * goes on.  A dependency always points at an earlier transaction, so workers never wait for
+ * each other in a circle.  DDL waits until every worker is idle, runs on the reader's own
+ * connection, and then moves every worker's position past it.
+ *
+ * Statements.  A worker writes a batch's row statements joined into multi-row statements where
+ * their order allows (engine/merge.h), and one by one when a batch fails for good, so that the
+ * error names the row's own statement.
  *
  * Position markers go to every worker about once a second, so that idle workers' positions
  * follow the stream and a restart does not replay far.
@@ -134,6 +141,11 @@ struct item {
 	struct stmt_meta *meta;
 	size_t nstmt;
 	uint64_t *keys;              /* its rows' keys (stmt_meta ranges index them) */
+	struct dep {                 /* committed by another worker first: its transactions */
+		unsigned worker;     /* up to seq touch a key of this one */
+		uint64_t seq;
+	} *deps;
+	size_t ndeps;
 	uint32_t *cuts;              /* its statements' slots (stmt_meta shapes index them) */
 	uint64_t seq;
 	uint32_t rows;
@@ -151,6 +163,7 @@ static void item_free(struct item *it)
 	free(it->meta);
 	free(it->keys);
 	free(it->cuts);
+	free(it->deps);
 	free(it);
 }
 
@@ -259,6 +272,8 @@ struct inc {
 	/* status */
 	double last_mark, last_status, last_head;
 	uint64_t events, txns_applied;
+	uint64_t rows_applied, batches, statements; /* row changes, target transactions and the
+						      * statements they took */
 	bool caught_up;               /* the last thing the stream sent was a heartbeat */
 	uint32_t read_ts;             /* timestamp of the last event read */
 	struct barge_position head;
@@ -499,6 +514,15 @@ static int apply_split(struct apply_worker *aw, const struct item *it, size_t *f
 	return rc;
 }
 
+/* Has every transaction the item waits for been committed?  With in->mu held. */
+static bool deps_met(const struct inc *in, const struct item *it)
+{
+	for (size_t i = 0; i < it->ndeps; i++)
+		if (in->w[it->deps[i].worker].done_seq < it->deps[i].seq)
+			return false;
+	return true;
+}
+
 static void *worker_main(void *arg)
 {
 	struct apply_worker *aw = arg;
@@ -516,13 +540,23 @@ static void *worker_main(void *arg)
 		size_t failed_stmt = 0;
 		int rc = 0, attempt = 0;
 		bool split_failed = false, plain = false;
+		size_t batches = 0, statements = 0;
 
 		while (!aw->head && !in->quit && !in->failed)
 			pthread_cond_wait(&aw->wake, &in->mu);
 		if (in->failed || !aw->head)
 			break;
-		/* take what is there, up to a batch of rows, whole transactions only */
-		while (aw->head && (k == 0 || rows + aw->head->rows <= batch)) {
+		/* a transaction that touches a row another worker has yet to commit waits for that
+		 * worker (which never waits for this one: it waits only for earlier transactions,
+		 * and this one commits what it holds before waiting) */
+		while (!in->failed && !deps_met(in, aw->head))
+			pthread_cond_wait(&in->done, &in->mu);
+		if (in->failed)
+			break;
+		/* take what is there, up to a batch of rows, whole transactions only, up to one
+		 * that must wait */
+		while (aw->head && (k == 0 || (rows + aw->head->rows <= batch &&
+					       deps_met(in, aw->head)))) {
 			struct item *it = aw->head;
 
 			aw->head = it->next;
@@ -555,6 +589,8 @@ static void *worker_main(void *arg)
 				limit = k;
 				attempt = 0;
 				plain = false;
+				batches++;
+				statements += b.n - 3; /* START, the position, COMMIT */
 				continue;
 			}
 			if (rc == BARGE_ETGT_TXN_TOO_LARGE && n > 1) {
@@ -624,8 +660,11 @@ committed:
 				in->txns_applied++;
 				aw->pending_txns--;
 			}
+			in->rows_applied += items[i]->rows;
 			item_free(items[i]);
 		}
+		in->batches += batches;
+		in->statements += statements;
 		aw->busy = false;
 		pthread_cond_broadcast(&in->done);
 		continue;
@@ -650,6 +689,12 @@ static int enqueue(struct inc *in, unsigned w, struct item *it)
 	pthread_mutex_lock(&in->mu);
 	while (aw->queued >= QUEUE_MAX_ITEMS && !in->failed)
 		pthread_cond_wait(&in->done, &in->mu);
+	/* dependencies met already are dropped */
+	for (size_t i = 0; i < it->ndeps;)
+		if (in->w[it->deps[i].worker].done_seq >= it->deps[i].seq)
+			it->deps[i] = it->deps[--it->ndeps];
+		else
+			i++;
 	if (in->failed) {
 		pthread_mutex_unlock(&in->mu);
 		item_free(it);
@@ -777,26 +822,27 @@ static int forget_settled_keys(struct inc *in)
 	return rc;
 }
 
-/* Wait until no key of the transaction is pending on a worker other than w. */
-static int wait_conflicts(struct inc *in, unsigned w)
+/*
+ * The transactions of other workers that the one being read must follow: for each other worker,
+ * the latest of its transactions that touched one of its keys and may be uncommitted.
+ */
+static void find_deps(struct inc *in, unsigned w, struct item *it)
 {
 	for (size_t k = 0; k < in->n_txn_keys; k++) {
 		struct keyslot *s = key_slot(in, in->txn_keys[k]);
+		size_t d;
 
 		if (s->seq == 0 || s->worker == w)
 			continue;
-		int rc = 0;
-
-		pthread_mutex_lock(&in->mu);
-		while (!in->failed && in->w[s->worker].done_seq < s->seq)
-			pthread_cond_wait(&in->done, &in->mu);
-		if (in->failed)
-			rc = in->err.code ? in->err.code : BARGE_EINVAL;
-		pthread_mutex_unlock(&in->mu);
-		if (rc)
-			return rc;
+		for (d = 0; d < it->ndeps && it->deps[d].worker != s->worker; d++)
+			;
+		if (d == it->ndeps) {
+			it->deps = barge_xrealloc(it->deps, (it->ndeps + 1) * sizeof *it->deps);
+			it->deps[it->ndeps++] = (struct dep){s->worker, s->seq};
+		} else if (it->deps[d].seq < s->seq) {
+			it->deps[d].seq = s->seq;
+		}
 	}
-	return 0;
 }
 
 /* ---- positions ---- */
@@ -1055,10 +1101,8 @@ static int txn_end(struct inc *in, const struct barge_event *ev, struct barge_er
 	/* committed by its worker before the crash or stop that this run resumes from */
 	if (barge_position_cmp(&in->txn_start, &in->w[w].skip_before) < 0)
 		return 0;
-	rc = wait_conflicts(in, w);
-	if (rc)
-		return rc;
 	it = barge_xcalloc(1, sizeof *it);
+	find_deps(in, w, it);
 	barge_position_copy(&it->start, &in->txn_start);
 	barge_position_copy(&it->end, &in->boundary);
 	it->sql = barge_xmalloc(in->txn.sql.len + 1);
@@ -1917,9 +1961,13 @@ static int run_once(struct inc *in, struct barge_err *err)
 		if (rc == 0)
 			rc = barge_ckpt_set_running(in->tgt, in->meta, job->name, false, err);
 		if (rc == 0)
-			barge_log(BARGE_LOG_INFO, job->name, "stopped cleanly at %s:%llu",
-				  in->boundary.binlog_name,
-				  (unsigned long long)in->boundary.binlog_pos);
+			barge_log(BARGE_LOG_INFO, job->name,
+				  "stopped cleanly at %s:%llu; this run applied %llu transactions "
+				  "(%llu row changes) in %llu target transactions of %llu statements",
+				  in->boundary.binlog_name, (unsigned long long)in->boundary.binlog_pos,
+				  (unsigned long long)in->txns_applied,
+				  (unsigned long long)in->rows_applied,
+				  (unsigned long long)in->batches, (unsigned long long)in->statements);
 		if (rc)
 			*err = in->failed ? in->err : *err;
 	}

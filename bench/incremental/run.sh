@@ -188,6 +188,7 @@ record barge "$(awk "BEGIN{print $t1 - $t0}")" "$(cpu "$barge_pid")" \
 stop_barge
 verify barge tgt
 printf '   of which %.2f s before the first checkpoint (precheck, connections, table definitions)\n' "$startup"
+grep -o 'this run applied.*' "$work/barge.log" | sed 's/^/   barge: /' || true
 grep -E 'precheck|Warning|Syncing' "$work/barge.log" | head -3 | sed 's/^/   barge log: /' || true
 
 # 4. the anchors: a MariaDB replica's SQL thread
