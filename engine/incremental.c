@@ -621,7 +621,7 @@ static void *worker_main(void *arg)
 				barge_err_clear(&err);
 				continue;
 			}
-			if (!split_failed && b.joined && !plain) {
+			if (!split_failed && b.joined && !plain && rc != BARGE_ETGT_LOST) {
 				/* once more one statement per row change, so that the error names the
 				 * statement and the transaction it comes from */
 				plain = true;
