@@ -12,6 +12,10 @@ struct merge_slot {
 	uint32_t group; /* the latest group (in write order) that touched the key */
 };
 
+/* At most this many forms (table, kind, columns) are open for joining at once: finding a
+ * statement's group is a scan of them. */
+#define MERGE_OPEN_MAX 64
+
 struct merge_open {
 	uint64_t hash;  /* of the fixed parts */
 	const struct barge_merge_stmt *first;
@@ -139,6 +143,17 @@ static struct merge_open *open_group(struct barge_merger *m, const struct barge_
 	return NULL;
 }
 
+/* The open group begun longest ago (its place is taken by a new one when all are in use). */
+static struct merge_open *oldest(struct barge_merger *m)
+{
+	struct merge_open *o = &m->open[0];
+
+	for (size_t i = 1; i < m->nopen; i++)
+		if (m->open[i].group < o->group)
+			o = &m->open[i];
+	return o;
+}
+
 /* May statement s join group g: has nothing after g's start (nor g itself, when s is strict)
  * touched one of its keys? */
 static bool may_join(struct barge_merger *m, const struct barge_merge_stmt *s, uint32_t g)
@@ -193,6 +208,8 @@ size_t barge_merge(struct barge_merger *m, const struct barge_merge_stmt *s, siz
 			m->first[g] = m->last[g] = (uint32_t)i;
 			m->count[g] = 1;
 			if (st->nslots) {
+				if (!o && m->nopen == MERGE_OPEN_MAX)
+					o = oldest(m);
 				if (!o) {
 					if (m->nopen == m->capopen) {
 						m->capopen = m->capopen ? m->capopen * 2 : 16;

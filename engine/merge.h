@@ -19,7 +19,8 @@
  * one multi-row INSERT in place of a few hundred.  The joined statement writes the same rows to
  * the same values as its members one by one: INSERT and DELETE rows are independent, and the
  * UPDATE's `CASE key WHEN v THEN new` gives each row its own member's value (two members never
- * share a row).
+ * share a row).  At most 64 forms (table, kind, columns) are open for joining at a time; past
+ * that the one begun longest ago takes no more members.
  */
 #ifndef BARGE_ENGINE_MERGE_H
 #define BARGE_ENGINE_MERGE_H

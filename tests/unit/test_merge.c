@@ -22,11 +22,11 @@ static size_t key[] = {0};
 
 struct batch {
 	struct barge_buf sql;
-	size_t ends[64];
-	struct barge_apply_shape shapes[64];
+	size_t ends[80];
+	struct barge_apply_shape shapes[80];
 	struct barge_apply_cuts cuts;
-	uint64_t keys[64][8];
-	size_t nkeys[64];
+	uint64_t keys[80][8];
+	size_t nkeys[80];
 	size_t n;
 };
 
@@ -71,7 +71,7 @@ static void end_at(void *arg, size_t at)
 
 static char *merge(struct batch *b, size_t *written)
 {
-	struct barge_merge_stmt s[64];
+	struct barge_merge_stmt s[80];
 	struct barge_merger m;
 	struct barge_buf out;
 	size_t count = 0;
@@ -175,6 +175,31 @@ TEST(other_tables_and_keyless_deletes_are_never_joined)
 			     "INSERT INTO `db`.`b` (`id`, `n`) VALUES (1, 1);"
 			     "INSERT INTO `db`.`k` (`id`, `n`) VALUES (1, 1), (2, 1);DELETE");
 	ASSERT_CONTAINS(sql, "LIMIT 1;INSERT INTO `db`.`k` (`id`, `n`) VALUES (3, 1);");
+	free(sql);
+}
+
+/* Many forms at once: the oldest stop taking members, and nothing is lost or reordered. */
+TEST(past_sixty_four_forms_the_oldest_is_closed)
+{
+	static struct batch b;
+	size_t written;
+	char name[16], *sql;
+
+	memset(&b, 0, sizeof b);
+	barge_buf_init(&b.sql, BARGE_BUF_NOCAP);
+	for (int i = 0; i < 63; i++) {
+		snprintf(name, sizeof name, "t%d", i);
+		add(&b, name, true, 'i', 1, 1);
+	}
+	add(&b, "t62", true, 'i', 2, 2); /* still open: joins */
+	add(&b, "t63", true, 'i', 1, 1); /* the 64th form */
+	add(&b, "t64", true, 'i', 1, 1); /* the 65th: takes t0's place */
+	add(&b, "t0", true, 'i', 2, 2);  /* closed: a statement of its own */
+	sql = merge(&b, &written);
+	ASSERT_EQ_UINT(written, 66);
+	ASSERT_CONTAINS(sql, "INSERT INTO `db`.`t62` (`id`, `n`) VALUES (1, 1), (2, 2);");
+	ASSERT_CONTAINS(sql, "INSERT INTO `db`.`t64` (`id`, `n`) VALUES (1, 1);"
+			     "INSERT INTO `db`.`t0` (`id`, `n`) VALUES (2, 2);");
 	free(sql);
 }
 
