@@ -62,8 +62,8 @@ void barge_apply_table_free(struct barge_apply_table *t);
  * others' by nothing.  An INSERT or REPLACE has one slot, its row `(v1, v2)`; a DELETE by key
  * one, the key's value; an UPDATE by key one per column it sets, ` WHEN key THEN value` inside
  * `col = CASE ... END`, and a last one, the key's value in `WHERE key IN (...)`.
- * An UPDATE that changes the key, a JSON partial update and a keyless table's statements
- * cannot be joined.
+ * An UPDATE that changes the key, a JSON partial update, and a keyless table's UPDATE and
+ * DELETE (one row by every column) cannot be joined.
  */
 struct barge_apply_cuts {
 	uint32_t *v;     /* two per slot: its start and end, counted from the statement's start */
