@@ -308,28 +308,44 @@ static int insert_sql(struct barge_buf *q, const struct barge_apply_table *t,
 	return rc;
 }
 
-/* ` WHERE k IN (` [`v`] `)` or ` WHERE (k1, k2) IN (` [`(v1, v2)`] `)`; t has a key. */
-static int key_in(struct barge_buf *q, const struct barge_apply_table *t,
-		  const struct barge_tablemap *map, const struct barge_value *row, struct shaper *sh)
+/* The key's column names, `k1, k2`. */
+static void key_names(struct barge_buf *q, const struct barge_apply_table *t)
 {
-	bool many = t->n_key > 1;
-	int rc = 0;
-
-	barge_buf_puts(q, many ? " WHERE (" : " WHERE ");
 	for (size_t k = 0; k < t->n_key; k++) {
 		if (k)
 			barge_buf_puts(q, ", ");
 		barge_buf_append_ident(q, t->cols[t->key[k]].name);
 	}
-	barge_buf_puts(q, many ? ") IN (" : " IN (");
-	shaper_cut(sh, q);
-	if (many)
-		barge_buf_putc(q, '(');
+}
+
+/* The row's key values, `v1, v2`. */
+static int key_values(struct barge_buf *q, const struct barge_apply_table *t,
+		      const struct barge_tablemap *map, const struct barge_value *row)
+{
+	int rc = 0;
+
 	for (size_t k = 0; k < t->n_key && rc == 0; k++) {
 		if (k)
 			barge_buf_puts(q, ", ");
 		rc = value_sql(q, t, map, t->key[k], &row[t->key[k]]);
 	}
+	return rc;
+}
+
+/* ` WHERE k IN (` [`v`] `)` or ` WHERE (k1, k2) IN (` [`(v1, v2)`] `)`; t has a key. */
+static int key_in(struct barge_buf *q, const struct barge_apply_table *t,
+		  const struct barge_tablemap *map, const struct barge_value *row, struct shaper *sh)
+{
+	bool many = t->n_key > 1;
+	int rc;
+
+	barge_buf_puts(q, many ? " WHERE (" : " WHERE ");
+	key_names(q, t);
+	barge_buf_puts(q, many ? ") IN (" : " IN (");
+	shaper_cut(sh, q);
+	if (many)
+		barge_buf_putc(q, '(');
+	rc = key_values(q, t, map, row);
 	if (many)
 		barge_buf_putc(q, ')');
 	shaper_cut(sh, q);
@@ -449,20 +465,12 @@ static int update_sql(struct barge_buf *q, const struct barge_apply_table *t,
 			shaper_cut(sh, q);
 			barge_buf_puts(q, " WHEN ");
 			if (t->n_key == 1) {
-				rc = value_sql(q, t, map, t->key[0], &before[t->key[0]]);
+				rc = key_values(q, t, map, before);
 			} else {
 				barge_buf_putc(q, '(');
-				for (size_t k = 0; k < t->n_key; k++) {
-					if (k)
-						barge_buf_puts(q, ", ");
-					barge_buf_append_ident(q, t->cols[t->key[k]].name);
-				}
+				key_names(q, t);
 				barge_buf_puts(q, ") = (");
-				for (size_t k = 0; k < t->n_key && rc == 0; k++) {
-					if (k)
-						barge_buf_puts(q, ", ");
-					rc = value_sql(q, t, map, t->key[k], &before[t->key[k]]);
-				}
+				rc = key_values(q, t, map, before);
 				barge_buf_putc(q, ')');
 			}
 			barge_buf_puts(q, " THEN ");
