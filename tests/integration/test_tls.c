@@ -1,7 +1,8 @@
 /*
  * test_tls.c — barge against a TLS-only MariaDB (require_secure_transport=ON) whose certificates
  * are made here with the openssl command: a CA, a server certificate for 127.0.0.1 (IP SAN, so
- * the host name verifies), a client certificate, and an unrelated "wrong" CA.
+ * the host name verifies), a client certificate, an unrelated "wrong" CA, and a certificate
+ * from the right CA for another host name (for a second server, which must be refused).
  *
  * Each case runs the barge executable on a job file and asserts what it reports: `barge check`
  * for the connections (ca alone, cert+key for a REQUIRE X509 user, all three, verify: false) and
@@ -52,6 +53,9 @@ static void make_certs(void)
 	write_text(certs, "server.ext",
 		   "subjectAltName = IP:127.0.0.1\nbasicConstraints = CA:FALSE\n"
 		   "extendedKeyUsage = serverAuth\n");
+	write_text(certs, "other.ext",
+		   "subjectAltName = DNS:db.example.com\nbasicConstraints = CA:FALSE\n"
+		   "extendedKeyUsage = serverAuth\n");
 	write_text(certs, "client.ext",
 		   "basicConstraints = CA:FALSE\nextendedKeyUsage = clientAuth\n");
 	/* EC keys: quick to make */
@@ -65,6 +69,9 @@ static void make_certs(void)
 		    "openssl req " NEWKEY " -subj '/CN=127.0.0.1' -keyout server.key -out server.csr && "
 		    "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 "
 		    "-extfile server.ext -out server.pem && "
+		    "openssl req " NEWKEY " -subj '/CN=db.example.com' -keyout other.key -out other.csr && "
+		    "openssl x509 -req -in other.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 "
+		    "-extfile other.ext -out other.pem && "
 		    "openssl req " NEWKEY " -subj '/CN=barge client' -keyout client.key -out client.csr && "
 		    "openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 "
 		    "-extfile client.ext -out client.pem) 2>&1",
@@ -120,8 +127,9 @@ static const struct th_server *tls_server(void)
  * user with tgt_tls; tls_db is copied to tls_db_copy.  Relative paths in the maps are relative
  * to th_tmpdir(), so "certs/ca.pem" names the CA.  Returns the path (static storage).
  */
-static const char *write_job(const char *name, const char *mode, const char *src_user,
-			     const char *src_tls, const char *tgt_tls)
+static const char *write_job_from(const struct th_server *src, const char *name,
+				  const char *mode, const char *src_user, const char *src_tls,
+				  const char *tgt_tls)
 {
 	const struct th_server *s = tls_server();
 	static char path[1024];
@@ -138,14 +146,24 @@ static const char *write_job(const char *name, const char *mode, const char *src
 		"  target: {host: 127.0.0.1, port: %u, user: %s, password: \"${env:BARGE_T_TGT}\"%s%s}\n"
 		"  objects: {allow: [{schema: tls_db}]}\n"
 		"  routes: [{from: {schema: tls_db}, to: {schema: tls_db_copy}}]\n",
-		name, mode, s->port, src_user, src_tls ? ", tls: " : "", src_tls ? src_tls : "",
+		name, mode, src->port, src_user, src_tls ? ", tls: " : "", src_tls ? src_tls : "",
 		s->port, s->tgt_user, tgt_tls ? ", tls: " : "", tgt_tls ? tgt_tls : "");
 	fclose(f);
 	return path;
 }
 
+static const char *write_job(const char *name, const char *mode, const char *src_user,
+			     const char *src_tls, const char *tgt_tls)
+{
+	return write_job_from(tls_server(), name, mode, src_user, src_tls, tgt_tls);
+}
+
+static struct th_server other_srv; /* TLS with a certificate for db.example.com */
+
 static const char *password_of(const char *user)
 {
+	if (other_srv.port && strcmp(user, other_srv.src_user) == 0)
+		return other_srv.src_password;
 	return strcmp(user, X509_USER) == 0 ? X509_PASSWORD : SSL_PASSWORD;
 }
 
@@ -341,6 +359,47 @@ TEST(target_wrong_ca_and_no_tls_fail_naming_the_target)
 				   "password.");
 	ASSERT_CONTAINS(r.tgt_msg, where);
 	ASSERT_CONTAINS(r.tgt_msg, "add a tls: block");
+	check_dispose(&r);
+}
+
+/*
+ * A server whose certificate comes from the right CA but names another host (db.example.com,
+ * reached as 127.0.0.1): verifying tls.ca includes the host name, so it is refused, naming the
+ * endpoint; with verify: false it connects.
+ */
+TEST(a_certificate_for_another_host_is_refused)
+{
+	char ca[700], cert[700], key[700], where[64];
+	struct check r;
+
+	tls_server(); /* the certificates */
+	snprintf(ca, sizeof ca, "--ssl-ca=%s/ca.pem", certs);
+	snprintf(cert, sizeof cert, "--ssl-cert=%s/other.pem", certs);
+	snprintf(key, sizeof key, "--ssl-key=%s/other.key", certs);
+	th_start_server(&other_srv, "tls-other", "source", ca, cert, key, NULL);
+	snprintf(where, sizeof where, "source 127.0.0.1:%u", other_srv.port);
+
+	run_check(write_job_from(&other_srv, "tls-other-host", "full", other_srv.src_user,
+				 "{ca: certs/ca.pem}", "{ca: certs/ca.pem}"),
+		  other_srv.src_user, &r);
+	ASSERT_EQ_INT(r.status, 1);
+	ASSERT_EQ_STR(r.src_state, "failed");
+	ASSERT_CONTAINS(r.src_msg, "The TLS settings are not valid or the server certificate could "
+				   "not be verified.");
+	ASSERT_CONTAINS(r.src_msg, where);
+	ASSERT_CONTAINS(r.src_msg, "spec.source.tls.ca");
+	/* the same CA signs the first server's certificate, which passes: it is the name */
+	ASSERT_CONTAINS(r.src_msg, "Validation of SSL server certificate failed");
+	ASSERT_CONTAINS(r.src_msg, "for host 127.0.0.1");
+	ASSERT_NOT_CONTAINS(r.raw, other_srv.src_password);
+	ASSERT_EQ_STR(r.tgt_state, "pass");
+	check_dispose(&r);
+
+	run_check(write_job_from(&other_srv, "tls-other-host-noverify", "full", other_srv.src_user,
+				 "{ca: certs/ca.pem, verify: false}", "{ca: certs/ca.pem}"),
+		  other_srv.src_user, &r);
+	ASSERT_EQ_STR(r.src_state, "pass");
+	ASSERT_CONTAINS(r.src_msg, where);
 	check_dispose(&r);
 }
 
