@@ -82,24 +82,17 @@ static bool same_fixed(const struct barge_merge_stmt *a, const struct barge_merg
 	return true;
 }
 
-/* The slot of key (found or claimed); the table has room for every key of the batch. */
-static struct merge_slot *slot(struct barge_merger *m, uint64_t key, bool *fresh)
+/* Where key is in this batch, or the free slot it would take (gen != m->gen); the table has
+ * room for every key of the batch. */
+static struct merge_slot *lookup(struct barge_merger *m, uint64_t key)
 {
 	size_t mask = m->nslots - 1, i = (size_t)(key ^ (key >> 29)) & mask;
 
 	for (;; i = (i + 1) & mask) {
 		struct merge_slot *s = &m->slots[i];
 
-		if (s->gen != m->gen) {
-			s->gen = m->gen;
-			s->key = key;
-			*fresh = true;
+		if (s->gen != m->gen || s->key == key)
 			return s;
-		}
-		if (s->key == key) {
-			*fresh = false;
-			return s;
-		}
 	}
 }
 
@@ -158,24 +151,13 @@ static struct merge_open *oldest(struct barge_merger *m)
  * touched one of its keys? */
 static bool may_join(struct barge_merger *m, const struct barge_merge_stmt *s, uint32_t g)
 {
-	size_t mask = m->nslots - 1;
-
 	if (m->count[g] >= BARGE_MERGE_MAX)
 		return false;
 	for (size_t k = 0; k < s->nkeys; k++) {
-		uint64_t key = s->keys[k];
+		const struct merge_slot *sl = lookup(m, s->keys[k]);
 
-		for (size_t i = (size_t)(key ^ (key >> 29)) & mask;; i = (i + 1) & mask) {
-			const struct merge_slot *sl = &m->slots[i];
-
-			if (sl->gen != m->gen)
-				break; /* never touched */
-			if (sl->key == key) {
-				if (sl->group > g || (s->strict && sl->group == g))
-					return false;
-				break;
-			}
-		}
+		if (sl->gen == m->gen && (sl->group > g || (s->strict && sl->group == g)))
+			return false;
 	}
 	return true;
 }
@@ -225,11 +207,15 @@ size_t barge_merge(struct barge_merger *m, const struct barge_merge_stmt *s, siz
 		}
 		m->next[i] = UINT32_MAX;
 		for (size_t k = 0; k < st->nkeys; k++) {
-			bool fresh;
-			struct merge_slot *sl = slot(m, st->keys[k], &fresh);
+			struct merge_slot *sl = lookup(m, st->keys[k]);
 
-			if (fresh || sl->group < g)
+			if (sl->gen != m->gen) {
+				sl->gen = m->gen;
+				sl->key = st->keys[k];
 				sl->group = g;
+			} else if (sl->group < g) {
+				sl->group = g;
+			}
 		}
 	}
 	for (uint32_t g = 0; g < groups; g++) {

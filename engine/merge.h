@@ -50,11 +50,11 @@ struct barge_merger {
 	struct merge_slot *slots;        /* key -> the last group that touched it */
 	size_t nslots;
 	uint32_t gen;
-	struct merge_open *open;         /* groups still open, by head */
+	struct merge_open *open;         /* groups still open, one per form */
 	size_t nopen, capopen;
 	uint32_t *first, *last, *next;   /* groups: first and last member; members: the next */
 	size_t *count;
-	size_t cap, capgroups;
+	size_t cap;
 };
 
 void barge_merger_init(struct barge_merger *m);
