@@ -437,13 +437,13 @@ static int update_sql(struct barge_buf *q, const struct barge_apply_table *t,
 	bool first = true, any = false, by_case = t->n_key && !key_changed(t, before, after);
 	int rc = 0;
 
-	for (size_t i = 0; i < t->ncols; i++)
+	for (size_t i = 0; i < t->ncols; i++) {
 		if (!t->cols[i].generated && after[i].kind != BARGE_V_ABSENT &&
 		    !unchanged(&before[i], &after[i]))
 			any = true;
-	for (size_t i = 0; i < t->ncols; i++)
 		if (after[i].kind == BARGE_V_JSON_DIFF)
 			by_case = false;
+	}
 	barge_buf_puts(q, "UPDATE ");
 	table_name(q, t);
 	barge_buf_puts(q, " SET ");
