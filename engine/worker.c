@@ -832,9 +832,12 @@ static int precheck(struct barge_worker *w, struct barge_err *err)
 			continue;
 		if (!strcmp(it->id, "source-connect") || !strcmp(it->id, "target-connect"))
 			unreachable = true;
-		if (it->cause && !cause && barge_errinfo_get(it->cause) &&
-		    barge_errinfo_get(it->cause)->retryable)
-			cause = it->cause; /* a connection lost while checking */
+		if (it->cause && !cause) {
+			const struct barge_errinfo *info = barge_errinfo_get(it->cause);
+
+			if (info && info->retryable)
+				cause = it->cause; /* a connection lost while checking */
+		}
 		barge_buf_appendf(&failed, "%s%s: %s%s%s", failed.len ? "; " : "", it->id,
 				  it->message ? it->message : "", it->instruction ? " " : "",
 				  it->instruction ? it->instruction : "");
