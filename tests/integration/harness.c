@@ -493,6 +493,23 @@ void th_fresh_db(const struct th_server *s, const char *name)
 	mysql_close(c);
 }
 
+void th_forget_job(const struct th_server *s, const char *job)
+{
+	MYSQL *c = th_connect(s, NULL);
+	char lit[300];
+
+	if (strlen(job) >= 100 || strpbrk(job, "'\\"))
+		TEST_FAILF("th_forget_job: job name %s is not a plain name", job);
+	snprintf(lit, sizeof lit, "'%s'", job);
+	for (const char *const *mt = (const char *const[]){"jobs", "tables", "chunks", "positions",
+							   NULL};
+	     *mt; mt++)
+		if (th_query_int(c, "SELECT COUNT(*) FROM information_schema.TABLES WHERE "
+				    "TABLE_SCHEMA = 'barge_meta' AND TABLE_NAME = '%s'", *mt) > 0)
+			th_exec(c, "DELETE FROM barge_meta.`%s` WHERE job = %s", *mt, lit);
+	mysql_close(c);
+}
+
 /* `a`.`b` into dst */
 static void qname(char *dst, size_t n, const char *db, const char *table)
 {

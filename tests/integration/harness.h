@@ -65,6 +65,10 @@ long long th_query_int(MYSQL *c, const char *fmt, ...) __attribute__((format(pri
 /* Drop and create database `name` on s. */
 void th_fresh_db(const struct th_server *s, const char *name);
 
+/* Delete job's checkpoints (barge_meta's jobs, tables, chunks and positions rows) on the target
+ * s, so that a job run again starts afresh instead of resuming an earlier run's. */
+void th_forget_job(const struct th_server *s, const char *job);
+
 /*
  * Compare a table on two servers row by row, in primary-key order (or ordered by every column
  * when there is none), over every column as text with NULL distinct from ''.  Returns the number

@@ -1172,17 +1172,7 @@ TEST(chaos_under_writes_kills_and_cuts_loses_and_doubles_nothing)
 
 		th_exec(t, "DROP DATABASE IF EXISTS `" DB "`");
 		/* a previous run's checkpoints of this job would make this run resume them */
-		for (const char *const *mt = (const char *const[]){"jobs", "tables", "chunks",
-								   "positions", NULL};
-		     *mt; mt++) {
-			char *exists = th_query_value(t, "SELECT COUNT(*) FROM information_schema.TABLES "
-							 "WHERE TABLE_SCHEMA = 'barge_meta' AND "
-							 "TABLE_NAME = '%s'", *mt);
-
-			if (exists && strcmp(exists, "0"))
-				th_exec(t, "DELETE FROM barge_meta.`%s` WHERE job = '" JOB "'", *mt);
-			free(exists);
-		}
+		th_forget_job(&s->target, JOB);
 		mysql_close(t);
 	}
 	c.c = th_connect(&s->source, DB);
